@@ -1,0 +1,146 @@
+# tend - process supervisor and mini init.
+#
+#   make            build build/tend and build/tendctl
+#   make check      build and run every test (check library)
+#   make check SANITIZE=1   the same under AddressSanitizer + UBSan (build/san)
+#   make run        start the demo (examples/demo.ini) in the foreground
+#   make bench      measure tend against its peers (bench/)
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# The Debian packages libinih-dev, check and pkg-config are installed when
+# missing and we are root (`make deps`); otherwise we say what to install.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build/san
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+BUILD ?= build
+SANFLAGS =
+endif
+
+# Recursively expanded on purpose: pkg-config runs when a recipe needs the
+# flags, i.e. after `deps` had its chance to install the packages.
+INIH_CFLAGS = $(shell pkg-config --cflags inih)
+INIH_LIBS = $(shell pkg-config --libs inih)
+CHECK_CFLAGS = $(shell pkg-config --cflags check)
+CHECK_LIBS = $(shell pkg-config --libs check)
+
+CFLAGS ?= -O2 -g
+WARN = -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CPPFLAGS += -D_GNU_SOURCE -I. -MMD -MP
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) $(INIH_CFLAGS)
+LDFLAGS_ALL = $(LDFLAGS) $(SANFLAGS)
+
+CONF_SRC = $(sort $(wildcard conf/*.c))
+SUP_SRC = $(filter-out supervisor/main.c supervisor/tendctl.c,$(sort $(wildcard supervisor/*.c)))
+CONF_OBJ = $(CONF_SRC:%.c=$(BUILD)/obj/%.o)
+SUP_OBJ = $(SUP_SRC:%.c=$(BUILD)/obj/%.o)
+
+UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+INTEG_SRC = $(sort $(wildcard tests/integration/test_*.c))
+INTEG_BIN = $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
+INTEG_LIB_SRC = $(filter-out $(INTEG_SRC),$(wildcard tests/integration/*.c))
+INTEG_LIB_OBJ = $(INTEG_LIB_SRC:%.c=$(BUILD)/obj/%.o)
+HELPER_SRC = $(sort $(wildcard tests/helpers/*.c))
+HELPER_BIN = $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
+
+ABS_BUILD = $(abspath $(BUILD))
+TEST_ENV = TEND_BIN=$(ABS_BUILD)/tend TENDCTL_BIN=$(ABS_BUILD)/tendctl \
+	TEND_HELPERS=$(ABS_BUILD)/helpers TEND_SRCDIR=$(abspath .) \
+	ASAN_OPTIONS=log_path=$(ABS_BUILD)/sanitizer/asan:detect_leaks=1 \
+	UBSAN_OPTIONS=log_path=$(ABS_BUILD)/sanitizer/ubsan:print_stacktrace=1:halt_on_error=1
+
+.PHONY: all deps check check-unit check-integration run bench install uninstall clean fuzz
+
+all: $(BUILD)/tend $(BUILD)/tendctl
+
+deps:
+	@if pkg-config --exists inih check 2>/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing libinih-dev check pkg-config"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libinih-dev check pkg-config >/dev/null \
+			|| { echo "apt-get install failed" >&2; exit 1; }; \
+	else \
+		echo "missing build dependencies: run as root: apt-get install libinih-dev check pkg-config" >&2; exit 1; \
+	fi
+
+$(BUILD)/obj/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(CHECK_CFLAGS_IF) -c $< -o $@
+
+$(BUILD)/obj/tests/%.o: CHECK_CFLAGS_IF = $(CHECK_CFLAGS)
+
+$(BUILD)/libconf.a: $(CONF_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/libsup.a: $(SUP_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/tend: $(BUILD)/obj/supervisor/main.o $(BUILD)/libsup.a $(BUILD)/libconf.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(INIH_LIBS)
+
+$(BUILD)/tendctl: $(BUILD)/obj/supervisor/tendctl.o $(BUILD)/libsup.a $(BUILD)/libconf.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(INIH_LIBS)
+
+# conf/ unit tests need only the configuration library.
+$(BUILD)/tests/unit/test_conf%: $(BUILD)/obj/tests/unit/test_conf%.o $(BUILD)/libconf.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CHECK_LIBS) $(INIH_LIBS)
+
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libsup.a $(BUILD)/libconf.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CHECK_LIBS) $(INIH_LIBS)
+
+$(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(INTEG_LIB_OBJ) $(BUILD)/libsup.a $(BUILD)/libconf.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CHECK_LIBS) $(INIH_LIBS)
+
+# Helpers are tiny programs the tests exec; no sanitizer (they must behave
+# exactly like ordinary children, and some of them exec or fork-bomb).
+$(BUILD)/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -o $@ $<
+
+check: all $(UNIT_BIN) $(INTEG_BIN) $(HELPER_BIN)
+	@rm -rf $(BUILD)/sanitizer; mkdir -p $(BUILD)/sanitizer
+	@$(TEST_ENV) sh tests/run-all.sh $(UNIT_BIN) $(INTEG_BIN)
+	@if [ -n "$$(ls -A $(BUILD)/sanitizer 2>/dev/null)" ]; then \
+		echo "sanitizer reports:" >&2; cat $(BUILD)/sanitizer/* >&2; exit 1; fi
+
+check-unit: all $(UNIT_BIN)
+	@$(TEST_ENV) sh tests/run-all.sh $(UNIT_BIN)
+
+check-integration: all $(INTEG_BIN) $(HELPER_BIN)
+	@$(TEST_ENV) sh tests/run-all.sh $(INTEG_BIN)
+
+run: all
+	./$(BUILD)/tend -c examples/demo.ini
+
+bench: all $(HELPER_BIN)
+	@$(TEST_ENV) sh bench/run
+
+fuzz:
+	$(MAKE) -f bench/fuzz.mk
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 0755 $(BUILD)/tend $(BUILD)/tendctl $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 man/tend.8 man/tendctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 man/tend.ini.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/tend $(DESTDIR)$(PREFIX)/bin/tendctl \
+		$(DESTDIR)$(PREFIX)/share/man/man8/tend.8 $(DESTDIR)$(PREFIX)/share/man/man8/tendctl.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man5/tend.ini.5
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,201 @@
+/* loop.c - epoll + a binary min-heap of monotonic deadlines. */
+#include "loop.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+struct loop {
+    int epfd;
+    /* the round being dispatched, so watch_del can cancel pending events */
+    struct epoll_event *round;
+    int round_n;
+    struct timer **heap;
+    size_t nheap, capheap;
+};
+
+uint64_t loop_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct loop *loop_new(void)
+{
+    struct loop *l = calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
+    l->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (l->epfd < 0) {
+        free(l);
+        return NULL;
+    }
+    return l;
+}
+
+void loop_free(struct loop *l)
+{
+    if (!l)
+        return;
+    close(l->epfd);
+    for (size_t i = 0; i < l->nheap; i++)
+        l->heap[i]->slot = -1;
+    free(l->heap);
+    free(l);
+}
+
+int watch_add(struct loop *l, struct watch *w, int fd, uint32_t events, watch_cb cb, void *arg)
+{
+    struct epoll_event ev = { .events = events, .data.ptr = w };
+    w->fd = fd;
+    w->events = events;
+    w->cb = cb;
+    w->arg = arg;
+    if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+        return -1;
+    w->active = true;
+    return 0;
+}
+
+int watch_mod(struct loop *l, struct watch *w, uint32_t events)
+{
+    if (!w->active || w->events == events)
+        return 0;
+    struct epoll_event ev = { .events = events, .data.ptr = w };
+    if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, w->fd, &ev) < 0)
+        return -1;
+    w->events = events;
+    return 0;
+}
+
+void watch_del(struct loop *l, struct watch *w)
+{
+    if (!w->active)
+        return;
+    epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+    w->active = false;
+    /* The owner may free W right after this: forget its pending events. */
+    for (int i = 0; i < l->round_n; i++)
+        if (l->round[i].data.ptr == w)
+            l->round[i].data.ptr = NULL;
+}
+
+/* ---- timers: min-heap on deadline ---- */
+
+static void heap_set(struct loop *l, size_t i, struct timer *t)
+{
+    l->heap[i] = t;
+    t->slot = (int)i;
+}
+
+static void heap_up(struct loop *l, size_t i)
+{
+    struct timer *t = l->heap[i];
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (l->heap[parent]->deadline <= t->deadline)
+            break;
+        heap_set(l, i, l->heap[parent]);
+        i = parent;
+    }
+    heap_set(l, i, t);
+}
+
+static void heap_down(struct loop *l, size_t i)
+{
+    struct timer *t = l->heap[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= l->nheap)
+            break;
+        if (c + 1 < l->nheap && l->heap[c + 1]->deadline < l->heap[c]->deadline)
+            c++;
+        if (t->deadline <= l->heap[c]->deadline)
+            break;
+        heap_set(l, i, l->heap[c]);
+        i = c;
+    }
+    heap_set(l, i, t);
+}
+
+void timer_init(struct timer *t, timer_cb cb, void *arg)
+{
+    t->deadline = 0;
+    t->cb = cb;
+    t->arg = arg;
+    t->slot = -1;
+}
+
+void timer_disarm(struct loop *l, struct timer *t)
+{
+    if (t->slot < 0)
+        return;
+    size_t i = (size_t)t->slot;
+    t->slot = -1;
+    l->nheap--;
+    if (i == l->nheap)
+        return;
+    struct timer *m = l->heap[l->nheap];
+    heap_set(l, i, m);
+    heap_up(l, i);
+    heap_down(l, (size_t)m->slot);
+}
+
+void timer_arm_at(struct loop *l, struct timer *t, uint64_t deadline)
+{
+    timer_disarm(l, t);
+    if (l->nheap == l->capheap) {
+        size_t cap = l->capheap ? l->capheap * 2 : 64;
+        struct timer **h = realloc(l->heap, cap * sizeof *h);
+        if (!h)
+            log_fatal("out of memory");
+        l->heap = h;
+        l->capheap = cap;
+    }
+    t->deadline = deadline;
+    heap_set(l, l->nheap++, t);
+    heap_up(l, l->nheap - 1);
+}
+
+void timer_arm(struct loop *l, struct timer *t, uint64_t delay_ms)
+{
+    timer_arm_at(l, t, loop_now() + delay_ms);
+}
+
+int loop_run_once(struct loop *l)
+{
+    struct epoll_event evs[64];
+    int timeout = -1;
+    if (l->nheap) {
+        uint64_t now = loop_now(), d = l->heap[0]->deadline;
+        timeout = d <= now ? 0 : (d - now > 86400000 ? 86400000 : (int)(d - now));
+    }
+    int n = epoll_wait(l->epfd, evs, 64, timeout);
+    if (n < 0) {
+        if (errno == EINTR)
+            return 0;
+        return -1;
+    }
+    l->round = evs;
+    l->round_n = n;
+    for (int i = 0; i < n; i++) {
+        struct watch *w = evs[i].data.ptr;
+        if (w)
+            w->cb(l, w, evs[i].events);
+    }
+    l->round = NULL;
+    l->round_n = 0;
+    uint64_t now = loop_now();
+    while (l->nheap && l->heap[0]->deadline <= now) {
+        struct timer *t = l->heap[0];
+        timer_disarm(l, t);
+        t->cb(l, t);
+    }
+    return 0;
+}
