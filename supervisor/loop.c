@@ -15,6 +15,8 @@ struct loop {
     /* the round being dispatched, so watch_del can cancel pending events */
     struct epoll_event *round;
     int round_n;
+    void (*idle_cb)(void *);
+    void *idle_arg;
     struct timer **heap;
     size_t nheap, capheap;
 };
@@ -168,10 +170,18 @@ void timer_arm(struct loop *l, struct timer *t, uint64_t delay_ms)
     timer_arm_at(l, t, loop_now() + delay_ms);
 }
 
+void loop_on_idle(struct loop *l, void (*cb)(void *arg), void *arg)
+{
+    l->idle_cb = cb;
+    l->idle_arg = arg;
+}
+
 int loop_run_once(struct loop *l)
 {
     struct epoll_event evs[64];
     int timeout = -1;
+    if (l->idle_cb)
+        l->idle_cb(l->idle_arg);
     if (l->nheap) {
         uint64_t now = loop_now(), d = l->heap[0]->deadline;
         timeout = d <= now ? 0 : (d - now > 86400000 ? 86400000 : (int)(d - now));

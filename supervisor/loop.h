@@ -58,6 +58,10 @@ void timer_arm_at(struct loop *l, struct timer *t, uint64_t deadline);
 void timer_disarm(struct loop *l, struct timer *t);
 static inline bool timer_armed(const struct timer *t) { return t->slot >= 0; }
 
+/* Call CB(ARG) each time before the loop goes to sleep: a place to batch
+ * work that many events in one round would otherwise repeat (status file). */
+void loop_on_idle(struct loop *l, void (*cb)(void *arg), void *arg);
+
 /* Wait for and dispatch one round of events and timers. Returns 0, or -1
  * on an unexpected epoll error (EINTR is retried). */
 int loop_run_once(struct loop *l);

@@ -52,6 +52,12 @@ struct process {
     bool kill_sent;            /* SIGKILL already sent in STOPPING */
     bool restart_after_stop;   /* 'restart' verb / changed by reload */
     bool is_main;
+    bool pending_start;        /* start once its depends_on are RUNNING */
+    bool stop_pending;         /* stop once its dependents are down */
+    bool ready_timed_out;      /* killed for not sending READY=1 in time */
+    int stop_sig;              /* the signal STOPPING sent */
+    int spawn_failed_code;     /* 127/126/1 when the last spawn failed */
+    struct process_config *next_cfg; /* reload: run with this once stopped */
     struct timer timer;        /* startsecs, backoff, stopwaitsecs */
     struct capture *out, *err; /* log capture streams of the current run */
     struct notify *notify;     /* sd_notify socket, ready = notify only */
@@ -74,6 +80,10 @@ int proc_start(struct process *p, bool *already, char *err, size_t errlen);
 /* Stop: STOPPING (signal sent) or straight to STOPPED when not running.
  * Returns 0; *already set when it was not running. */
 int proc_stop(struct process *p, bool *already);
+/* Stop with SIG instead of stopsignal (the main program on tend's signal). */
+int proc_stop_with(struct process *p, int sig, bool *already);
+/* Act on pending starts/stops whose dependencies/dependents are ready. */
+void proc_check_pending(struct process *p);
 /* Stop, then start again once stopped. */
 void proc_restart(struct process *p);
 /* Send SIG to the process (its group when stopasgroup). -1 with errno. */

@@ -7,6 +7,7 @@
 #ifndef TEND_SUPERVISOR_H
 #define TEND_SUPERVISOR_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -29,8 +30,17 @@ struct supervisor {
     struct observer observers[4];
     size_t nobservers;
     struct control *control;     /* NULL when running without a FIFO */
+    bool has_rundir;             /* rundir made and locked (status file on) */
+    int lock_fd;
     struct process *main;        /* the main program, or NULL */
+    sigset_t orig_mask;          /* what tend was started with, for the */
+    sigset_t orig_ignored;       /* main program of tend -- CMD (tini's rule) */
+    int tty_fd;                  /* >= 0: hand the terminal to the main program */
+    int shutdown_signal;         /* the signal that began the shutdown, or 0 */
     bool shutting_down;
+    bool finishing;              /* programs down: killing leftovers */
+    bool done;                   /* the loop may end */
+    int sigint_count;
     bool is_pid1;
     int exit_code;               /* what tend exits with */
     uint64_t started_at;         /* monotonic ms */
@@ -47,6 +57,14 @@ int supervisor_reload(struct supervisor *sv, struct conf_diags *d);
 void supervisor_shutdown(struct supervisor *sv, int code, const char *why);
 /* Reopen tend's log and every captured log file. */
 void supervisor_reopen(struct supervisor *sv);
+/* Collect every exited child now (SIGCHLD, or before judging a timer). */
+void supervisor_reap(struct supervisor *sv);
+/* Start every autostart process (start-up, after a reload). */
+void supervisor_start_all(struct supervisor *sv);
+/* Before the loop sleeps: free what reload dropped, write the status file. */
+void supervisor_idle(struct supervisor *sv);
+/* Free the process table (at exit, for leak checkers). */
+void supervisor_teardown(struct supervisor *sv);
 /* Called by proc on every state change (status file, ordering, main exit). */
 void supervisor_state_changed(struct supervisor *sv, struct process *p, enum pstate old);
 

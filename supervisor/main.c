@@ -1,0 +1,254 @@
+/* main.c - tend's command line, start-up and shutdown sequence. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "../conf/conf.h"
+#include "capture.h"
+#include "control.h"
+#include "log.h"
+#include "loop.h"
+#include "proc.h"
+#include "rundir.h"
+#include "signals.h"
+#include "statusfile.h"
+#include "supervisor.h"
+
+#define EXIT_USAGE 2
+#define DEFAULT_CONFIG "/etc/tend.ini"
+
+static void usage(FILE *out)
+{
+    fputs("usage: tend [-c FILE] [--check] [-v|-q] [--version] [-h] [-- COMMAND [ARG...]]\n"
+          "  -c FILE      configuration (default $TEND_CONFIG, else " DEFAULT_CONFIG ")\n"
+          "  --check      validate the configuration, print a summary, start nothing\n"
+          "  -v           more messages (debug); with --check, print every program\n"
+          "  -q           fewer messages (warnings and errors only)\n"
+          "  --version    print the version\n"
+          "  -h, --help   this help\n"
+          "  -- COMMAND   run COMMAND as the main program: tend exits with its status\n",
+          out);
+}
+
+/* Descriptors inherited above 2 were not meant for our programs; 0-2 must
+ * exist so that nothing we open later lands on them. */
+static void fd_hygiene(void)
+{
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
+        for (int fd = 3; fd < 1024; fd++)
+            close(fd);
+    for (int fd = 0; fd < 3; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0)
+            continue;
+        int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (n >= 0 && n != fd) {
+            dup2(n, fd);
+            close(n);
+        }
+    }
+}
+
+struct options {
+    const char *config;
+    bool config_given;
+    bool check;
+    int verbose;   /* -1 quiet, 0, 1 verbose */
+    char **main_argv;
+};
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "tend: -- needs a COMMAND\n");
+                return -1;
+            }
+            o->main_argv = &argv[i + 1];
+            return 0;
+        } else if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
+            if (++i >= argc) {
+                fprintf(stderr, "tend: %s needs a FILE\n", a);
+                return -1;
+            }
+            o->config = argv[i];
+            o->config_given = true;
+        } else if (!strncmp(a, "--config=", 9)) {
+            o->config = a + 9;
+            o->config_given = true;
+        } else if (!strncmp(a, "-c", 2) && a[2]) {
+            o->config = a + 2;
+            o->config_given = true;
+        } else if (!strcmp(a, "--check")) {
+            o->check = true;
+        } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+            o->verbose = 1;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            o->verbose = -1;
+        } else if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
+            printf("tend %s\n", TEND_VERSION);
+            exit(0);
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            exit(0);
+        } else {
+            fprintf(stderr, "tend: unknown option: %s\n", a);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static struct tend_config *load_config(struct options *o, struct conf_diags *d)
+{
+    if (!o->config_given) {
+        const char *env = getenv("TEND_CONFIG");
+        if (env && *env) {
+            o->config = env;
+            o->config_given = true;
+        } else if (!o->main_argv) {
+            o->config = DEFAULT_CONFIG;
+            o->config_given = true;
+        }
+    }
+    struct tend_config *c = o->config ? conf_load(o->config, d) : conf_default(d);
+    if (c && o->main_argv && conf_add_main_command(c, o->main_argv, d) < 0) {
+        conf_free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+/* Rundir, lock and control FIFO. Running `tend -- CMD` without a config is
+ * a drop-in for tini: it must not fail for lack of a rundir. */
+static int setup_rundir(struct supervisor *sv, bool optional)
+{
+    char err[512];
+    bool locked;
+    bool shared = (sv->cfg->control_mode & 022) != 0;
+    sv->lock_fd = rundir_open(sv->cfg->rundir, shared, err, sizeof err, &locked);
+    if (sv->lock_fd < 0) {
+        if (optional) {
+            log_warn("%s; running without a control FIFO", err);
+            return 0;
+        }
+        log_error("%s", err);
+        return -1;
+    }
+    sv->has_rundir = true;
+    sv->control = control_open(sv, err, sizeof err);
+    if (!sv->control) {
+        if (optional) {
+            log_warn("%s; running without a control FIFO", err);
+            return 0;
+        }
+        log_error("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    fd_hygiene();
+    struct options o = { 0 };
+    if (parse_args(argc, argv, &o) < 0) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+
+    struct conf_diags d = { 0 };
+    struct tend_config *cfg = load_config(&o, &d);
+    conf_diags_print(&d, stderr);
+    conf_diags_free(&d);
+    if (!cfg)
+        return EXIT_USAGE;
+    if (o.check) {
+        conf_summary(cfg, stdout);
+        if (o.verbose > 0)
+            conf_dump(cfg, stdout);
+        conf_free(cfg);
+        return 0;
+    }
+
+    log_set_level(o.verbose > 0 ? LOG_DEBUG : o.verbose < 0 ? LOG_WARN : cfg->loglevel);
+    if (cfg->logfile && log_open(cfg->logfile) < 0) {
+        fprintf(stderr, "tend: cannot open logfile %s: %s\n", cfg->logfile, strerror(errno));
+        conf_free(cfg);
+        return 1;
+    }
+
+    static struct supervisor sv;
+    sv.cfg = cfg;
+    sv.config_path = o.config;
+    sv.main_argv = o.main_argv;
+    sv.tty_fd = -1;
+    sv.lock_fd = -1;
+    sv.is_pid1 = getpid() == 1;
+    sv.started_at = loop_now();
+    if (!sv.is_pid1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+        log_warn("cannot become a child subreaper: %s (orphans will not be reaped)",
+                 strerror(errno));
+    sv.loop = loop_new();
+    if (!sv.loop)
+        log_fatal("cannot create the event loop: %s", strerror(errno));
+    if (signals_setup(&sv) < 0)
+        log_fatal("cannot set up signal handling: %s", strerror(errno));
+    capture_setup(sv.loop);
+    loop_on_idle(sv.loop, (void (*)(void *))supervisor_idle, &sv);
+
+    if (o.main_argv && isatty(0) && tcgetpgrp(0) == getpgrp())
+        sv.tty_fd = 0;
+    if (setup_rundir(&sv, o.main_argv && !o.config) < 0) {
+        conf_free(cfg);
+        return 1;
+    }
+    if (cfg->pidfile && pidfile_write(cfg->pidfile) < 0)
+        log_warn("cannot write pidfile %s: %s", cfg->pidfile, strerror(errno));
+
+    sv.procs = calloc(cfg->nprocs ? cfg->nprocs : 1, sizeof *sv.procs);
+    if (!sv.procs)
+        log_fatal("out of memory");
+    for (size_t i = 0; i < cfg->nprocs; i++) {
+        struct process *p = proc_new(&sv, &cfg->procs[i]);
+        p->is_main = cfg->procs[i].main;
+        if (p->is_main)
+            sv.main = p;
+        sv.procs[sv.nprocs++] = p;
+    }
+    log_info("tend %s started (pid %d%s), %zu process%s from %s", TEND_VERSION, (int)getpid(),
+             sv.is_pid1 ? ", as PID 1" : "", sv.nprocs, sv.nprocs == 1 ? "" : "es",
+             o.config ? o.config : "the command line");
+    statusfile_mark(&sv);
+    supervisor_start_all(&sv);
+    if (sv.nprocs == 0 && !sv.control)
+        supervisor_shutdown(&sv, 0, "nothing to supervise");
+
+    while (!sv.done) {
+        if (loop_run_once(sv.loop) < 0)
+            log_fatal("event loop failed: %s", strerror(errno));
+    }
+
+    capture_flush_all(1000);
+    supervisor_idle(&sv);
+    if (sv.control) {
+        control_flush(sv.control);
+        control_close(sv.control);
+    }
+    if (cfg->pidfile && sv.cfg->pidfile)
+        unlink(sv.cfg->pidfile);
+    log_info("tend exits with status %d", sv.exit_code);
+    int code = sv.exit_code;
+    supervisor_teardown(&sv);
+    capture_teardown();
+    conf_free(sv.cfg);
+    loop_free(sv.loop);
+    return code;
+}

@@ -1,0 +1,158 @@
+/* signals.c - signalfd dispatch: reap, shut down, reload, reopen, forward. */
+#include "signals.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "supervisor.h"
+
+static struct watch sig_watch;
+
+static void forward(struct supervisor *sv, int sig)
+{
+    if (sv->main) {
+        if (proc_alive(sv->main)) {
+            if (kill(sv->main->pid, sig) < 0 && errno != ESRCH)
+                log_warn("cannot forward SIG%s to %s: %s", conf_signal_name(sig),
+                         sv->main->cfg->fullname, strerror(errno));
+        } else {
+            log_debug("SIG%s: main program not running, dropped", conf_signal_name(sig));
+        }
+        return;
+    }
+    for (size_t i = 0; i < sv->nprocs; i++) {
+        struct process *p = sv->procs[i];
+        if (proc_alive(p) && kill(p->pid, sig) < 0 && errno != ESRCH)
+            log_warn("cannot forward SIG%s to %s: %s", conf_signal_name(sig), p->cfg->fullname,
+                     strerror(errno));
+    }
+}
+
+static void kill_everything(struct supervisor *sv)
+{
+    for (size_t i = 0; i < sv->nprocs; i++) {
+        struct process *p = sv->procs[i];
+        if (proc_alive(p)) {
+            kill(-p->pid, SIGKILL);
+            kill(p->pid, SIGKILL);
+        }
+    }
+}
+
+static void on_stop_signal(struct supervisor *sv, int sig)
+{
+    if (sv->shutting_down) {
+        if (sig == SIGINT && ++sv->sigint_count >= 1) {
+            log_warn("second SIGINT: killing every program now");
+            kill_everything(sv);
+        }
+        return;
+    }
+    if (sv->main && proc_alive(sv->main)) {
+        bool already;
+        sv->shutdown_signal = sig;
+        log_info("SIG%s: forwarding to the main program %s", conf_signal_name(sig),
+                 sv->main->cfg->fullname);
+        proc_stop_with(sv->main, sig, &already);
+        sv->shutting_down = true; /* the rest follows the main program's exit */
+        return;
+    }
+    char why[32];
+    snprintf(why, sizeof why, "SIG%s", conf_signal_name(sig));
+    supervisor_shutdown(sv, 0, why);
+}
+
+static void on_signal(struct loop *l, struct watch *w, uint32_t events)
+{
+    struct supervisor *sv = w->arg;
+    (void)l;
+    (void)events;
+    struct signalfd_siginfo si[16];
+    for (;;) {
+        ssize_t n = read(w->fd, si, sizeof si);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return; /* EAGAIN: drained */
+        }
+        for (size_t i = 0; i < (size_t)n / sizeof si[0]; i++) {
+            int sig = (int)si[i].ssi_signo;
+            switch (sig) {
+            case SIGCHLD:
+                supervisor_reap(sv);
+                break;
+            case SIGTERM:
+            case SIGINT:
+            case SIGQUIT:
+                on_stop_signal(sv, sig);
+                break;
+            case SIGHUP:
+                if (sv->cfg->sighup == SIGHUP_FORWARD) {
+                    forward(sv, sig);
+                } else {
+                    struct conf_diags d = { 0 };
+                    if (supervisor_reload(sv, &d) < 0) {
+                        log_error("SIGHUP: configuration not reloaded, the old one stays:");
+                        for (size_t k = 0; k < d.n; k++)
+                            log_error("%s:%d: %s", d.v[k].file ? d.v[k].file : "-",
+                                      d.v[k].line, d.v[k].msg);
+                    }
+                    conf_diags_free(&d);
+                }
+                break;
+            case SIGUSR2:
+                supervisor_reopen(sv);
+                break;
+            case SIGPIPE:
+                break;
+            case SIGSEGV:
+            case SIGBUS:
+            case SIGFPE:
+            case SIGILL:
+            case SIGTRAP:
+            case SIGSYS:
+                log_warn("ignored SIG%s sent by pid %u", conf_signal_name(sig),
+                         (unsigned)si[i].ssi_pid);
+                break;
+            default:
+                forward(sv, sig);
+                break;
+            }
+        }
+    }
+}
+
+int signals_setup(struct supervisor *sv)
+{
+    sigset_t all;
+    sigfillset(&all);
+    sigdelset(&all, SIGKILL);
+    sigdelset(&all, SIGSTOP);
+    if (sigprocmask(SIG_BLOCK, &all, &sv->orig_mask) < 0)
+        return -1;
+    sigemptyset(&sv->orig_ignored);
+    for (int s = 1; s < NSIG; s++) {
+        struct sigaction sa;
+        if (sigaction(s, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+            sigaddset(&sv->orig_ignored, s);
+    }
+    /* An ignored signal never reaches the signalfd (and an ignored SIGCHLD
+     * would make the kernel reap for us): back to default, still blocked. */
+    for (int s = 1; s < NSIG; s++)
+        if (sigismember(&sv->orig_ignored, s) == 1)
+            signal(s, SIG_DFL);
+    int fd = signalfd(-1, &all, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (watch_add(sv->loop, &sig_watch, fd, EPOLLIN, on_signal, sv) < 0) {
+        close(fd);
+        return -1;
+    }
+    return 0;
+}

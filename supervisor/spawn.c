@@ -1,0 +1,214 @@
+/* spawn.c - fork/exec with a step-by-step checked child setup. */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+enum step { ST_PGRP = 1, ST_TTY, ST_SIGNALS, ST_FDS, ST_UMASK, ST_CHDIR, ST_GROUPS,
+            ST_SETGID, ST_SETUID, ST_FIND, ST_EXEC };
+
+static const char *const step_names[] = {
+    [ST_PGRP] = "setpgid", [ST_TTY] = "tcsetpgrp", [ST_SIGNALS] = "signal setup",
+    [ST_FDS] = "descriptor setup", [ST_UMASK] = "umask", [ST_CHDIR] = "chdir",
+    [ST_GROUPS] = "initgroups", [ST_SETGID] = "setgid", [ST_SETUID] = "setuid",
+    [ST_FIND] = "lookup", [ST_EXEC] = "exec",
+};
+
+struct spawn_report { int step; int err; };
+
+static const char *env_get(char *const *envp, const char *key)
+{
+    size_t k = strlen(key);
+    for (; envp && *envp; envp++)
+        if (!strncmp(*envp, key, k) && (*envp)[k] == '=')
+            return *envp + k + 1;
+    return NULL;
+}
+
+char *spawn_find_program(const char *name, char *const *envp)
+{
+    if (strchr(name, '/'))
+        return strdup(name);
+    const char *path = env_get(envp, "PATH");
+    if (!path)
+        path = getenv("PATH");
+    if (!path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    int seen_eacces = 0;
+    size_t nlen = strlen(name);
+    for (const char *p = path;; p++) {
+        const char *end = strchrnul(p, ':');
+        size_t dlen = (size_t)(end - p);
+        char *full = malloc(dlen + nlen + 3);
+        if (!full)
+            return NULL;
+        if (dlen == 0)
+            memcpy(full, ".", (dlen = 1));
+        else
+            memcpy(full, p, dlen);
+        full[dlen] = '/';
+        memcpy(full + dlen + 1, name, nlen + 1);
+        struct stat st;
+        if (stat(full, &st) == 0 && S_ISREG(st.st_mode)) {
+            if (access(full, X_OK) == 0)
+                return full;
+            seen_eacces = 1;
+        }
+        free(full);
+        if (!*end)
+            break;
+        p = end;
+    }
+    errno = seen_eacces ? EACCES : ENOENT;
+    return NULL;
+}
+
+static void child_fail(int fd, int step, int err)
+{
+    struct spawn_report r = { step, err };
+    ssize_t w;
+    do
+        w = write(fd, &r, sizeof r);
+    while (w < 0 && errno == EINTR);
+    _exit(step == ST_FIND || step == ST_EXEC ? (err == ENOENT ? 127 : 126) : 1);
+}
+
+/* Runs in the child: nothing here may allocate or touch tend's state. */
+static void child_setup(const struct spawn_req *r, const char *file, int rep)
+{
+    if (setpgid(0, 0) < 0)
+        child_fail(rep, ST_PGRP, errno);
+    if (r->tty_fd >= 0 && tcsetpgrp(r->tty_fd, getpid()) < 0 && errno != ENOTTY)
+        child_fail(rep, ST_TTY, errno);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; s++) {
+        if (s == SIGKILL || s == SIGSTOP)
+            continue;
+        if (r->keep_signals && sigismember(r->orig_ignored, s) == 1)
+            sa.sa_handler = SIG_IGN;
+        else
+            sa.sa_handler = SIG_DFL;
+        sigaction(s, &sa, NULL); /* EINVAL for the glibc-reserved RT signals: fine */
+    }
+    sigset_t empty;
+    sigemptyset(&empty);
+    if (sigprocmask(SIG_SETMASK, r->keep_signals ? r->orig_mask : &empty, NULL) < 0)
+        child_fail(rep, ST_SIGNALS, errno);
+
+    for (int i = 0; i < 3; i++) {
+        if (r->fd[i] == i) {
+            /* kept as is: make sure it survives exec */
+            int fl = fcntl(i, F_GETFD);
+            if (fl >= 0 && (fl & FD_CLOEXEC))
+                fcntl(i, F_SETFD, fl & ~FD_CLOEXEC);
+        } else if (dup2(r->fd[i], i) < 0) {
+            child_fail(rep, ST_FDS, errno);
+        }
+    }
+    /* Anything else that is still inheritable is closed at exec. */
+    if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) < 0) {
+        for (int fd = 3; fd < 1024; fd++)
+            if (fd != rep)
+                fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+
+    if (r->umask_set)
+        umask(r->umask);
+    if (r->directory && chdir(r->directory) < 0)
+        child_fail(rep, ST_CHDIR, errno);
+    if (r->set_user) {
+        if (initgroups(r->user, r->gid) < 0)
+            child_fail(rep, ST_GROUPS, errno);
+        if (setgid(r->gid) < 0)
+            child_fail(rep, ST_SETGID, errno);
+        if (setuid(r->uid) < 0)
+            child_fail(rep, ST_SETUID, errno);
+    }
+    execve(file, r->argv, r->envp);
+    child_fail(rep, ST_EXEC, errno);
+}
+
+pid_t spawn_process(const struct spawn_req *r, char *err, size_t errlen, int *exit_code)
+{
+    *exit_code = 0;
+    char *file = spawn_find_program(r->argv[0], r->envp);
+    int find_errno = file ? 0 : errno;
+    if (!file) {
+        if (find_errno == ENOENT)
+            snprintf(err, errlen, "%s: command not found in PATH", r->argv[0]);
+        else if (find_errno == EACCES)
+            snprintf(err, errlen, "%s: found in PATH but not executable", r->argv[0]);
+        else
+            snprintf(err, errlen, "%s: %s", r->argv[0], strerror(find_errno));
+        *exit_code = find_errno == ENOENT ? 127 : find_errno == EACCES ? 126 : 1;
+        return -1;
+    }
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "pipe: %s", strerror(errno));
+        free(file);
+        *exit_code = 1;
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        close(p[0]);
+        close(p[1]);
+        free(file);
+        *exit_code = 1;
+        return -1;
+    }
+    if (pid == 0) {
+        close(p[0]);
+        child_setup(r, file, p[1]);
+    }
+    close(p[1]);
+    /* Also from the parent, so signals to the group work even before the
+     * child got that far (EACCES once it exec'd: already done then). */
+    setpgid(pid, pid);
+
+    struct spawn_report rep;
+    ssize_t n;
+    do
+        n = read(p[0], &rep, sizeof rep);
+    while (n < 0 && errno == EINTR);
+    close(p[0]);
+    if (n == (ssize_t)sizeof rep) {
+        /* The child has reported and is exiting right now: collect it here
+         * so the reaper never sees a process that did not start. */
+        int st;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+            ;
+        const char *what = file;
+        if (rep.step == ST_EXEC)
+            snprintf(err, errlen, "cannot execute %s: %s", what, strerror(rep.err));
+        else if (rep.step == ST_CHDIR)
+            snprintf(err, errlen, "cannot change directory to %s: %s", r->directory,
+                     strerror(rep.err));
+        else
+            snprintf(err, errlen, "%s failed for %s: %s",
+                     rep.step > 0 && rep.step <= ST_EXEC ? step_names[rep.step] : "setup",
+                     what, strerror(rep.err));
+        *exit_code = (rep.step == ST_FIND || rep.step == ST_EXEC)
+                         ? (rep.err == ENOENT ? 127 : 126) : 1;
+        free(file);
+        return -1;
+    }
+    free(file);
+    return pid;
+}

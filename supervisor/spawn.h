@@ -1,0 +1,45 @@
+/* spawn.h - fork and exec one child, set up step by step.
+ *
+ * The child gets exactly fds 0, 1, 2 (the descriptors named in the request),
+ * its own process group, an empty signal mask and default dispositions (or
+ * the mask and ignored set tend was started with, for `tend -- CMD`), then
+ * umask, directory, user, and exec. Each step is checked; a failing step and
+ * its errno come back to the parent through a close-on-exec pipe, so
+ * spawn() returns only once the child has exec'd or died: never a
+ * half-started child. The parent blocks only for that fork-to-exec window.
+ */
+#ifndef TEND_SPAWN_H
+#define TEND_SPAWN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct spawn_req {
+    char *const *argv;          /* argv[0] is looked up in PATH when bare */
+    char *const *envp;          /* complete environment of the child */
+    const char *directory;      /* NULL = tend's */
+    bool umask_set;
+    mode_t umask;
+    bool set_user;              /* initgroups, setgid, setuid */
+    const char *user;
+    uid_t uid;
+    gid_t gid;
+    int fd[3];                  /* what becomes 0, 1, 2 */
+    bool keep_signals;          /* main program: keep tend's original mask/ignored set */
+    const sigset_t *orig_mask;  /* with keep_signals */
+    const sigset_t *orig_ignored;
+    int tty_fd;                 /* >= 0: make the child the foreground group there */
+};
+
+/* Returns the pid, or -1 with *EXIT_CODE = 127 (not found) / 126 (cannot
+ * run) / 1 (other setup failure) and a message naming the step, the file
+ * and the reason in ERR. */
+pid_t spawn_process(const struct spawn_req *r, char *err, size_t errlen, int *exit_code);
+
+/* Resolve a bare command name against PATH (from ENVP if it sets PATH,
+ * else tend's). Returns a malloc'd path, or NULL with errno (ENOENT, EACCES). */
+char *spawn_find_program(const char *name, char *const *envp);
+
+#endif
