@@ -178,7 +178,9 @@ int main(int argc, char **argv)
         return 0;
     }
 
-    log_set_level(o.verbose > 0 ? LOG_DEBUG : o.verbose < 0 ? LOG_WARN : cfg->loglevel);
+    /* tend -- CMD alone stands in for tini: quiet unless something is wrong. */
+    int level = o.config ? cfg->loglevel : LOG_WARN;
+    log_set_level(o.verbose > 0 ? LOG_DEBUG : o.verbose < 0 ? LOG_WARN : level);
     if (cfg->logfile && log_open(cfg->logfile) < 0) {
         fprintf(stderr, "tend: cannot open logfile %s: %s\n", cfg->logfile, strerror(errno));
         conf_free(cfg);
