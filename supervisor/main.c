@@ -208,7 +208,10 @@ int main(int argc, char **argv)
 
     if (o.main_argv && isatty(0) && tcgetpgrp(0) == getpgrp())
         sv.tty_fd = 0;
-    if (setup_rundir(&sv, o.main_argv && !o.config) < 0) {
+    /* As a tini stand-in (no config) the rundir is optional, so the main
+     * program starts first and the rundir is made while it runs. */
+    bool rundir_optional = o.main_argv && !o.config;
+    if (!rundir_optional && setup_rundir(&sv, false) < 0) {
         conf_free(cfg);
         return 1;
     }
@@ -230,6 +233,8 @@ int main(int argc, char **argv)
              o.config ? o.config : "the command line");
     statusfile_mark(&sv);
     supervisor_start_all(&sv);
+    if (rundir_optional)
+        setup_rundir(&sv, true);
     if (sv.nprocs == 0 && !sv.control)
         supervisor_shutdown(&sv, 0, "nothing to supervise");
 
@@ -240,6 +245,7 @@ int main(int argc, char **argv)
 
     capture_flush_all(1000);
     supervisor_idle(&sv);
+    statusfile_remove(&sv); /* it describes a running tend */
     if (sv.control) {
         control_flush(sv.control);
         control_close(sv.control);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -92,17 +93,13 @@ static void child_setup(const struct spawn_req *r, const char *file, int rep)
     if (r->tty_fd >= 0 && tcsetpgrp(r->tty_fd, getpid()) < 0 && errno != ENOTTY)
         child_fail(rep, ST_TTY, errno);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = SIG_DFL;
-    for (int s = 1; s < NSIG; s++) {
-        if (s == SIGKILL || s == SIGSTOP)
-            continue;
-        if (r->keep_signals && sigismember(r->orig_ignored, s) == 1)
-            sa.sa_handler = SIG_IGN;
-        else
-            sa.sa_handler = SIG_DFL;
-        sigaction(s, &sa, NULL); /* EINVAL for the glibc-reserved RT signals: fine */
+    /* tend installs no handlers and ignores nothing (signals.c puts every
+     * disposition back to default), so exec alone gives default
+     * dispositions; only the main program gets back what its caller ignored. */
+    if (r->keep_signals) {
+        for (int s = 1; s < NSIG; s++)
+            if (s != SIGKILL && s != SIGSTOP && sigismember(r->orig_ignored, s) == 1)
+                signal(s, SIG_IGN);
     }
     sigset_t empty;
     sigemptyset(&empty);
@@ -142,6 +139,19 @@ static void child_setup(const struct spawn_req *r, const char *file, int rep)
     child_fail(rep, ST_EXEC, errno);
 }
 
+struct child_args { const struct spawn_req *r; const char *file; int rep; };
+
+static int child_main(void *arg)
+{
+    struct child_args *a = arg;
+    child_setup(a->r, a->file, a->rep);
+    return 127; /* not reached */
+}
+
+/* The child of clone(CLONE_VM|CLONE_VFORK) runs on this stack while the
+ * parent is suspended, so one stack serves every spawn. */
+static char child_stack[64 * 1024] __attribute__((aligned(16)));
+
 pid_t spawn_process(const struct spawn_req *r, char *err, size_t errlen, int *exit_code)
 {
     *exit_code = 0;
@@ -164,7 +174,17 @@ pid_t spawn_process(const struct spawn_req *r, char *err, size_t errlen, int *ex
         *exit_code = 1;
         return -1;
     }
-    pid_t pid = fork();
+    /* Sharing memory until exec saves copying tend's page tables and the
+     * copy-on-write faults that follow (posix_spawn does the same). The
+     * child only makes system calls; switching user goes through NSS, which
+     * allocates, so that case takes a plain fork. */
+    pid_t pid;
+    struct child_args ca = { r, file, p[1] };
+    if (r->set_user)
+        pid = fork();
+    else
+        pid = clone(child_main, child_stack + sizeof child_stack, CLONE_VM | CLONE_VFORK | SIGCHLD,
+                    &ca);
     if (pid < 0) {
         snprintf(err, errlen, "fork: %s", strerror(errno));
         close(p[0]);
@@ -173,10 +193,8 @@ pid_t spawn_process(const struct spawn_req *r, char *err, size_t errlen, int *ex
         *exit_code = 1;
         return -1;
     }
-    if (pid == 0) {
-        close(p[0]);
-        child_setup(r, file, p[1]);
-    }
+    if (pid == 0)
+        child_setup(r, file, p[1]); /* fork() only */
     close(p[1]);
     /* Also from the parent, so signals to the group work even before the
      * child got that far (EACCES once it exec'd: already done then). */

@@ -27,7 +27,7 @@ static void status_path(struct supervisor *sv, char *buf, size_t len)
 
 void statusfile_flush(struct supervisor *sv)
 {
-    if (!dirty || !sv->has_rundir)
+    if (!dirty || !sv->has_rundir || sv->done)
         return;
     dirty = false;
     char *buf = NULL;

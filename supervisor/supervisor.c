@@ -127,14 +127,24 @@ static void finish(struct supervisor *sv)
     if (sv->finishing)
         return;
     sv->finishing = true;
-    int n;
+    timer_init(&finish_timer, on_finish_timer, sv);
+    int n, status;
+    pid_t pid;
+    /* The common case: no child left at all, nothing to look for. */
+    while ((pid = waitpid(-1, &status, WNOHANG)) < 0 && errno == EINTR)
+        ;
+    if (pid < 0 && errno == ECHILD) {
+        sv->done = true;
+        return;
+    }
+    if (pid > 0)
+        log_debug("reaped pid %d (not a program of ours)", (int)pid);
     if (sv->is_pid1)
         n = kill(-1, SIGTERM) == 0;
     else
         n = signal_children(SIGTERM);
     if (n)
         log_info("programs stopped; sent SIGTERM to leftover processes");
-    timer_init(&finish_timer, on_finish_timer, sv);
     timer_arm(sv->loop, &finish_timer, LEFTOVER_GRACE_MS);
     supervisor_reap(sv);
 }
