@@ -152,6 +152,7 @@ struct tend_config {
     struct group_config *groups;
     size_t ngroups;
     size_t nprograms;      /* [program:x] sections */
+    char *path;            /* the main file as given to conf_load (for messages), or NULL */
 };
 
 /* Load PATH and everything it includes. Returns NULL when any error was

@@ -1,0 +1,805 @@
+/* build.c - conf_load(): raw sections (load.c) into the resolved model.
+ *
+ * Order: files are read; [group:x] sections map programs to groups;
+ * [supervisor] sets the globals (its environment and childlogdir are needed
+ * by programs); each [program:x] becomes numprocs process_configs, every
+ * value expanded per copy (so %(process_num)d works everywhere, as in
+ * supervisord) and parsed; then check.c runs the cross checks and the
+ * processes are sorted by (priority, fullname).
+ *
+ * A program's priority is its own; when unset, its group's; else 999.
+ */
+#include "conf/check.h"
+#include "conf/diag.h"
+#include "conf/expand.h"
+#include "conf/load.h"
+#include "conf/model.h"
+#include "conf/util.h"
+#include "conf/values.h"
+#include "conf/words.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/utsname.h>
+
+#define MAX_SECS 1000000
+#define MAX_NUMPROCS 10000
+#define MAX_PRIORITY 1000000
+
+static const char *const supervisor_keys[] = {
+    "rundir", "control", "control_mode", "control_group", "logfile", "loglevel", "pidfile",
+    "environment", "sighup", "childlogdir", "on_fatal", NULL,
+};
+/* supervisord's [supervisord] keys that tend has no use for. */
+static const char *const supervisor_ignored[] = {
+    "logfile_maxbytes", "logfile_backups", "umask", "nodaemon", "silent", "minfds",
+    "minprocs", "nocleanup", "user", "directory", "strip_ansi", "identifier", NULL,
+};
+static const char *const program_keys[] = {
+    "command", "numprocs", "numprocs_start", "process_name", "directory", "umask", "user",
+    "environment", "priority", "depends_on", "autostart", "autorestart", "exitcodes",
+    "startsecs", "startretries", "stopsignal", "stopwaitsecs", "stopasgroup", "killasgroup",
+    "ready", "main", "stdin", "stdout_logfile", "stderr_logfile", "stdout_logfile_maxbytes",
+    "stdout_logfile_backups", "stderr_logfile_maxbytes", "stderr_logfile_backups",
+    "redirect_stderr", "log_prefix", NULL,
+};
+static const char *const program_ignored[] = {
+    "stdout_capture_maxbytes", "stdout_events_enabled", "stdout_syslog",
+    "stderr_capture_maxbytes", "stderr_events_enabled", "stderr_syslog", "serverurl", NULL,
+};
+static const char *const group_keys[] = {"programs", "priority", NULL};
+/* supervisord sections tend accepts and ignores (with one warning each). */
+static const char *const ignored_sections[] = {
+    "unix_http_server", "inet_http_server", "supervisorctl", NULL,
+};
+static const char *const ignored_prefixes[] = {
+    "rpcinterface:", "eventlistener:", "fcgi-program:", "ctlplugin:", NULL,
+};
+static const char *const section_words[] = {
+    "supervisor", "supervisord", "program", "group", "include", "unix_http_server",
+    "inet_http_server", "supervisorctl", "rpcinterface", "eventlistener", "fcgi-program",
+    "ctlplugin", NULL,
+};
+
+struct program {
+    struct cf_section *sec;
+    const char *name;               /* after "program:" */
+    long group;                     /* index in c->groups, -1 when none */
+};
+
+struct build {
+    struct tend_config *c;
+    struct conf_diags *d;
+    struct cf_doc doc;
+    char node[256];
+    struct program *progs;
+    size_t nprogs;
+    struct cf_procinfo *info;       /* parallel to c->procs */
+    size_t cap;
+    int *group_prio_set;
+};
+
+static bool in_list(const char *s, const char *const *list)
+{
+    for (; *list; list++)
+        if (!strcmp(s, *list))
+            return true;
+    return false;
+}
+
+static void unknown_key(struct build *b, const struct cf_section *s, const struct cf_kv *kv,
+                        const char *const *known, const char *const *ignored)
+{
+    /* tend always runs in the foreground: nodaemon = true is what it does
+     * anyway, and nearly every containerised supervisord.conf says it. */
+    bool fg;
+    if (!strcmp(kv->key, "nodaemon") && cf_parse_bool(kv->value, &fg) == 0 && fg)
+        return;
+    if (ignored && in_list(kv->key, ignored)) {
+        cf_diag_once(b->d, CONF_WARNING, s->file, kv->line,
+                     "'%s' is not supported by tend, ignored", kv->key);
+        return;
+    }
+    const char *near = cf_closest(kv->key, known);
+    if (!near && ignored)
+        near = cf_closest(kv->key, ignored);
+    if (near)
+        cf_diag_once(b->d, CONF_WARNING, s->file, kv->line,
+                     "unknown key '%s' in [%s]; did you mean %s?", kv->key, s->name, near);
+    else
+        cf_diag_once(b->d, CONF_WARNING, s->file, kv->line, "unknown key '%s' in [%s]",
+                     kv->key, s->name);
+}
+
+/* Expanded value of KV, or NULL after reporting the error. */
+static char *expand(struct build *b, const struct cf_section *s, const struct cf_kv *kv,
+                    const struct cf_var *vars, size_t n)
+{
+    char *err = NULL;
+    char *v = cf_expand(kv->value, vars, n, &err);
+    if (!v) {
+        cf_diag_once(b->d, CONF_ERROR, s->file, kv->line, "%s: %s", kv->key, err);
+        free(err);
+    }
+    return v;
+}
+
+static void bad_value(struct build *b, const struct cf_section *s, const struct cf_kv *kv,
+                      const char *v, const char *expected)
+{
+    cf_diag_once(b->d, CONF_ERROR, s->file, kv->line, "%s: invalid value '%s' (expected %s)",
+                 kv->key, v, expected);
+}
+
+static char *path_value(const struct cf_section *s, const char *v)
+{
+    return cf_path_join(s->dir, v);
+}
+
+/* ---- [supervisor] ---- */
+static void build_supervisor(struct build *b, struct cf_section *s)
+{
+    static const struct cf_keyword levels[] = {
+        {"error", 0}, {"warn", 1}, {"warning", 1}, {"info", 2}, {"debug", 3},
+        {"critical", 10}, {"trace", 13}, {"blather", 13}, {NULL, 0},
+    };
+    static const struct cf_keyword sighups[] = {
+        {"reload", SIGHUP_RELOAD}, {"forward", SIGHUP_FORWARD}, {NULL, 0},
+    };
+    static const struct cf_keyword fatals[] = {
+        {"ignore", ON_FATAL_IGNORE}, {"shutdown", ON_FATAL_SHUTDOWN}, {NULL, 0},
+    };
+    struct tend_config *c = b->c;
+    struct cf_var vars[] = {{"here", s->dir, 0}, {"host_node_name", b->node, 0}};
+    for (size_t i = 0; i < s->nkv; i++) {
+        const struct cf_kv *kv = &s->kv[i];
+        const char *k = kv->key;
+        if (!in_list(k, supervisor_keys)) {
+            unknown_key(b, s, kv, supervisor_keys, supervisor_ignored);
+            continue;
+        }
+        char *v = expand(b, s, kv, vars, 2);
+        if (!v)
+            continue;
+        int iv;
+        char *err = NULL;
+        char **pathp = !strcmp(k, "rundir") ? &c->rundir : !strcmp(k, "control") ? &c->control
+                     : !strcmp(k, "logfile") ? &c->logfile : !strcmp(k, "pidfile") ? &c->pidfile
+                     : !strcmp(k, "childlogdir") ? &c->childlogdir : NULL;
+        if (pathp) {
+            if (!*v)
+                bad_value(b, s, kv, v, "a path");
+            else
+                *pathp = path_value(s, v);
+        } else if (!strcmp(k, "control_mode")) {
+            if (cf_parse_octal(v, 0777, &c->control_mode) < 0)
+                bad_value(b, s, kv, v, "an octal mode such as 0660");
+        } else if (!strcmp(k, "control_group")) {
+            if (cf_parse_group(v, &c->control_group, &err) < 0) {
+                cf_diag_once(b->d, CONF_ERROR, s->file, kv->line, "control_group: %s", err);
+                free(err);
+            } else {
+                c->control_group_set = true;
+            }
+        } else if (!strcmp(k, "loglevel")) {
+            if (cf_parse_keyword(v, levels, &iv) < 0) {
+                bad_value(b, s, kv, v, "error, warn, info or debug");
+            } else if (iv >= 10) {
+                c->loglevel = iv - 10;
+                cf_diag_once(b->d, CONF_WARNING, s->file, kv->line,
+                             "loglevel '%s' is supervisord's; tend uses '%s'", v,
+                             iv == 10 ? "error" : "debug");
+            } else {
+                c->loglevel = iv;
+            }
+        } else if (!strcmp(k, "environment")) {
+            if (cf_parse_env(v, &c->environment, &err) < 0) {
+                cf_diag_once(b->d, CONF_ERROR, s->file, kv->line, "environment: %s", err);
+                free(err);
+            }
+        } else if (!strcmp(k, "sighup")) {
+            if (cf_parse_keyword(v, sighups, &iv) < 0)
+                bad_value(b, s, kv, v, "reload or forward");
+            else
+                c->sighup = (enum sighup_mode)iv;
+        } else if (!strcmp(k, "on_fatal")) {
+            if (cf_parse_keyword(v, fatals, &iv) < 0)
+                bad_value(b, s, kv, v, "ignore or shutdown");
+            else
+                c->on_fatal = (enum on_fatal_mode)iv;
+        }
+        free(v);
+    }
+}
+
+/* ---- [group:x] ---- */
+static void build_group(struct build *b, struct cf_section *s, const char *name)
+{
+    struct tend_config *c = b->c;
+    if (!cf_valid_name(name)) {
+        cf_diag_once(b->d, CONF_ERROR, s->file, s->line,
+                     "invalid group name '%s' (letters, digits, '-', '_', '.')", name);
+        return;
+    }
+    struct group_config g = {.name = cf_xstrdup(name), .priority = 999,
+                             .file = cf_xstrdup(s->file), .line = s->line};
+    struct cf_var vars[] = {{"here", s->dir, 0}, {"host_node_name", b->node, 0},
+                            {"group_name", name, 0}};
+    bool have_programs = false, prio_set = false;
+    for (size_t i = 0; i < s->nkv; i++) {
+        const struct cf_kv *kv = &s->kv[i];
+        if (!in_list(kv->key, group_keys)) {
+            unknown_key(b, s, kv, group_keys, NULL);
+            continue;
+        }
+        char *v = expand(b, s, kv, vars, 3);
+        if (!v)
+            continue;
+        if (!strcmp(kv->key, "priority")) {
+            if (cf_parse_int(v, -MAX_PRIORITY, MAX_PRIORITY, &g.priority) < 0)
+                bad_value(b, s, kv, v, "an integer");
+            else
+                prio_set = true;
+        } else {
+            have_programs = true;
+            struct cf_strvec pv = {0};
+            char *save = NULL;
+            for (char *w = strtok_r(v, ", \t\n", &save); w; w = strtok_r(NULL, ", \t\n", &save))
+                cf_strvec_push(&pv, cf_xstrdup(w));
+            if (pv.n == 0)
+                bad_value(b, s, kv, v, "a list of program names");
+            cf_strv_free(g.programs);
+            g.programs = cf_strvec_finish(&pv);
+        }
+        free(v);
+    }
+    if (!have_programs)
+        cf_diag_once(b->d, CONF_ERROR, s->file, s->line, "[%s] has no programs = setting",
+                     s->name);
+    if (!g.programs)
+        g.programs = cf_xcalloc(1, sizeof *g.programs);
+    c->groups = cf_xrealloc(c->groups, (c->ngroups + 1) * sizeof *c->groups);
+    b->group_prio_set = cf_xrealloc(b->group_prio_set, (c->ngroups + 1) * sizeof(int));
+    b->group_prio_set[c->ngroups] = prio_set;
+    c->groups[c->ngroups++] = g;
+}
+
+/* Map every program of every group; report unknown and doubly used names. */
+static void assign_groups(struct build *b)
+{
+    struct tend_config *c = b->c;
+    const char **names = cf_xcalloc(b->nprogs + 1, sizeof *names);
+    for (size_t i = 0; i < b->nprogs; i++)
+        names[i] = b->progs[i].name;
+    for (size_t gi = 0; gi < c->ngroups; gi++) {
+        struct group_config *g = &c->groups[gi];
+        const struct cf_section *gs = NULL;
+        for (size_t i = 0; i < b->doc.nsec && !gs; i++)
+            if (!strncmp(b->doc.sec[i].name, "group:", 6) &&
+                !strcmp(b->doc.sec[i].name + 6, g->name) && b->doc.sec[i].line == g->line &&
+                !strcmp(b->doc.sec[i].file, g->file))
+                gs = &b->doc.sec[i];
+        const struct cf_kv *kv = gs ? cf_section_get(gs, "programs") : NULL;
+        int line = kv ? kv->line : g->line;
+        for (size_t k = 0; g->programs[k]; k++) {
+            const char *pn = g->programs[k];
+            size_t i;
+            for (i = 0; i < b->nprogs; i++)
+                if (!strcmp(b->progs[i].name, pn))
+                    break;
+            if (i == b->nprogs) {
+                const char *near = cf_closest(pn, names);
+                cf_diag_once(b->d, CONF_ERROR, g->file, line,
+                             "[group:%s] lists '%s', but there is no [program:%s]%s%s%s", g->name,
+                             pn, pn, near ? "; did you mean " : "", near ? near : "",
+                             near ? "?" : "");
+                continue;
+            }
+            struct program *p = &b->progs[i];
+            if (p->group >= 0 && (size_t)p->group != gi) {
+                const struct group_config *o = &c->groups[p->group];
+                cf_diag_once(b->d, CONF_ERROR, g->file, line,
+                             "program '%s' is already in [group:%s] (%s:%d)", pn, o->name,
+                             o->file, o->line);
+                continue;
+            }
+            p->group = (long)gi;
+        }
+    }
+    /* An ungrouped program is its own group: its name must not be a group's. */
+    for (size_t i = 0; i < b->nprogs; i++) {
+        if (b->progs[i].group >= 0)
+            continue;
+        for (size_t gi = 0; gi < c->ngroups; gi++)
+            if (!strcmp(c->groups[gi].name, b->progs[i].name))
+                cf_diag_once(b->d, CONF_ERROR, c->groups[gi].file, c->groups[gi].line,
+                             "[group:%s] has the name of [program:%s], which is not in it",
+                             c->groups[gi].name, b->progs[i].name);
+    }
+    free(names);
+}
+
+/* ---- [program:x] ---- */
+static int parse_log(struct build *b, const struct cf_section *s, const struct cf_kv *kv,
+                     const char *v, struct log_target *l)
+{
+    free(l->path);
+    l->path = NULL;
+    l->is_auto = false;
+    if (!*v) {
+        bad_value(b, s, kv, v, "a file, AUTO, NONE, inherit, /dev/stdout or /dev/stderr");
+        return -1;
+    }
+    if (!strcasecmp(v, "AUTO")) {
+        l->kind = LOG_FILE;
+        l->is_auto = true;          /* path set once the process name is known */
+    } else if (!strcasecmp(v, "NONE")) {
+        l->kind = LOG_NONE;
+    } else if (!strcasecmp(v, "inherit")) {
+        l->kind = LOG_INHERIT;
+    } else if (!strcmp(v, "/dev/stdout")) {
+        l->kind = LOG_STDOUT;
+    } else if (!strcmp(v, "/dev/stderr")) {
+        l->kind = LOG_STDERR;
+    } else {
+        l->kind = LOG_FILE;
+        l->path = path_value(s, v);
+    }
+    return 0;
+}
+
+struct pstate {                      /* what a copy learns besides the model */
+    bool startsecs_set, killasgroup_set, priority_set, stderr_log_set;
+    int line_killasgroup, line_stderr_log, line_process_name;
+    char *depends;
+    struct env_list env;
+};
+
+static void program_key(struct build *b, const struct cf_section *s, const struct cf_kv *kv,
+                        const char *v, struct process_config *p, struct pstate *st)
+{
+    static const struct cf_keyword restarts[] = {
+        {"unexpected", RESTART_UNEXPECTED}, {"true", RESTART_TRUE}, {"yes", RESTART_TRUE},
+        {"on", RESTART_TRUE}, {"1", RESTART_TRUE}, {"false", RESTART_FALSE},
+        {"no", RESTART_FALSE}, {"off", RESTART_FALSE}, {"0", RESTART_FALSE}, {NULL, 0},
+    };
+    static const struct cf_keyword readies[] = {
+        {"startsecs", READY_STARTSECS}, {"notify", READY_NOTIFY}, {NULL, 0},
+    };
+    const char *k = kv->key;
+    char *err = NULL;
+    int iv;
+    bool bv;
+    struct {
+        const char *key;
+        bool *out;
+    } bools[] = {
+        {"autostart", &p->autostart}, {"stopasgroup", &p->stopasgroup},
+        {"killasgroup", &p->killasgroup}, {"main", &p->main},
+        {"redirect_stderr", &p->redirect_stderr}, {"log_prefix", &p->log_prefix},
+    };
+    struct {
+        const char *key;
+        int *out;
+        long min, max;
+    } ints[] = {
+        {"priority", &p->priority, -MAX_PRIORITY, MAX_PRIORITY},
+        {"startsecs", &p->startsecs, 0, MAX_SECS},
+        {"startretries", &p->startretries, 0, MAX_SECS},
+        {"stopwaitsecs", &p->stopwaitsecs, 0, MAX_SECS},
+        {"stdout_logfile_backups", &p->stdout_log.backups, 0, 1000},
+        {"stderr_logfile_backups", &p->stderr_log.backups, 0, 1000},
+    };
+    for (size_t i = 0; i < sizeof bools / sizeof bools[0]; i++) {
+        if (strcmp(k, bools[i].key))
+            continue;
+        if (cf_parse_bool(v, &bv) < 0) {
+            bad_value(b, s, kv, v, "true or false");
+            return;
+        }
+        *bools[i].out = bv;
+        if (!strcmp(k, "killasgroup")) {
+            st->killasgroup_set = true;
+            st->line_killasgroup = kv->line;
+        } else if (!strcmp(k, "main")) {
+            p->line_main = kv->line;
+        }
+        return;
+    }
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        if (strcmp(k, ints[i].key))
+            continue;
+        if (cf_parse_int(v, ints[i].min, ints[i].max, &iv) < 0) {
+            char range[64];
+            snprintf(range, sizeof range, "an integer from %ld to %ld", ints[i].min, ints[i].max);
+            bad_value(b, s, kv, v, range);
+            return;
+        }
+        *ints[i].out = iv;
+        if (!strcmp(k, "startsecs"))
+            st->startsecs_set = true;
+        else if (!strcmp(k, "priority"))
+            st->priority_set = true;
+        return;
+    }
+    if (!strcmp(k, "command")) {
+        p->line_command = kv->line;
+        char **argv = cf_split_words(v, &err);
+        if (!argv) {
+            cf_diag_once(b->d, CONF_ERROR, s->file, kv->line, "command: %s", err);
+            free(err);
+            return;
+        }
+        cf_strv_free(p->argv);
+        p->argv = argv;
+        free(p->command);
+        p->command = cf_xstrdup(v);
+        for (char *c = p->command; *c; c++)      /* continuation lines read as one */
+            if (*c == '\n')
+                *c = ' ';
+    } else if (!strcmp(k, "directory")) {
+        if (!*v)
+            bad_value(b, s, kv, v, "a directory");
+        else
+            p->directory = path_value(s, v);
+    } else if (!strcmp(k, "umask")) {
+        if (cf_parse_octal(v, 0777, &p->umask) < 0)
+            bad_value(b, s, kv, v, "an octal umask such as 022");
+        else
+            p->umask_set = true;
+    } else if (!strcmp(k, "user")) {
+        p->line_user = kv->line;
+        char *name = NULL;
+        if (cf_parse_user(v, &p->uid, &p->gid, &name, &err) < 0) {
+            cf_diag_once(b->d, CONF_ERROR, s->file, kv->line, "user: %s", err);
+            free(err);
+        } else {
+            free(p->user);
+            p->user = name;
+        }
+    } else if (!strcmp(k, "environment")) {
+        if (cf_parse_env(v, &st->env, &err) < 0) {
+            cf_diag_once(b->d, CONF_ERROR, s->file, kv->line, "environment: %s", err);
+            free(err);
+        }
+    } else if (!strcmp(k, "depends_on")) {
+        p->line_depends_on = kv->line;
+        st->depends = cf_xstrdup(v);
+    } else if (!strcmp(k, "autorestart")) {
+        if (cf_parse_keyword(v, restarts, &iv) < 0)
+            bad_value(b, s, kv, v, "true, false or unexpected");
+        else
+            p->autorestart = (enum autorestart)iv;
+    } else if (!strcmp(k, "exitcodes")) {
+        if (cf_parse_exitcodes(v, p->exitcodes, &err) < 0) {
+            cf_diag_once(b->d, CONF_ERROR, s->file, kv->line, "exitcodes: %s", err);
+            free(err);
+        }
+    } else if (!strcmp(k, "stopsignal")) {
+        if (cf_parse_signal(v, &p->stopsignal) < 0)
+            bad_value(b, s, kv, v, "a signal name such as TERM or a number");
+    } else if (!strcmp(k, "ready")) {
+        if (cf_parse_keyword(v, readies, &iv) < 0)
+            bad_value(b, s, kv, v, "startsecs or notify");
+        else
+            p->ready = (enum ready_mode)iv;
+    } else if (!strcmp(k, "stdin")) {
+        free(p->stdin_path);
+        p->stdin_path = NULL;
+        if (!*v)
+            bad_value(b, s, kv, v, "a file or NONE");
+        else if (strcasecmp(v, "NONE"))
+            p->stdin_path = path_value(s, v);
+    } else if (!strcmp(k, "stdout_logfile")) {
+        parse_log(b, s, kv, v, &p->stdout_log);
+    } else if (!strcmp(k, "stderr_logfile")) {
+        if (parse_log(b, s, kv, v, &p->stderr_log) == 0) {
+            st->stderr_log_set = true;
+            st->line_stderr_log = kv->line;
+        }
+    } else if (!strcmp(k, "stdout_logfile_maxbytes") || !strcmp(k, "stderr_logfile_maxbytes")) {
+        struct log_target *l = k[3] == 'o' ? &p->stdout_log : &p->stderr_log;
+        if (cf_parse_size(v, &l->maxbytes) < 0)
+            bad_value(b, s, kv, v, "a size such as 50MB, 512KB or 1GB");
+    }
+}
+
+/* Build copy NUM of program PR into P. Returns 0, or -1 when the copy has
+ * no usable name (it is then dropped). */
+static int build_copy(struct build *b, const struct program *pr, int num, int numprocs,
+                      struct process_config *p, struct cf_procinfo *info)
+{
+    struct tend_config *c = b->c;
+    struct cf_section *s = pr->sec;
+    const char *group = pr->group >= 0 ? c->groups[pr->group].name : pr->name;
+    struct cf_var vars[] = {
+        {"program_name", pr->name, 0}, {"group_name", group, 0}, {"here", s->dir, 0},
+        {"host_node_name", b->node, 0}, {"process_num", NULL, num}, {"numprocs", NULL, numprocs},
+    };
+    size_t nvars = sizeof vars / sizeof vars[0];
+    struct pstate st = {0};
+    cf_process_init(p);
+    p->program = cf_xstrdup(pr->name);
+    p->group = cf_xstrdup(group);
+    p->file = cf_xstrdup(s->file);
+    p->line = s->line;
+    p->process_num = num;
+    p->numprocs = numprocs;
+    const char *pname_raw = "%(program_name)s";
+    for (size_t i = 0; i < s->nkv; i++) {
+        const struct cf_kv *kv = &s->kv[i];
+        if (!in_list(kv->key, program_keys)) {
+            unknown_key(b, s, kv, program_keys, program_ignored);
+            continue;
+        }
+        if (!strcmp(kv->key, "numprocs") || !strcmp(kv->key, "numprocs_start"))
+            continue;               /* read before the copies */
+        if (!strcmp(kv->key, "process_name")) {
+            pname_raw = kv->value;
+            st.line_process_name = kv->line;
+            continue;
+        }
+        char *v = expand(b, s, kv, vars, nvars);
+        if (!v)
+            continue;
+        program_key(b, s, kv, v, p, &st);
+        free(v);
+    }
+
+    /* The process name. */
+    int nline = st.line_process_name ? st.line_process_name : s->line;
+    char *err = NULL;
+    char *name = NULL;
+    if (numprocs > 1 && !strstr(pname_raw, "%(process_num)"))
+        cf_diag_once(b->d, CONF_ERROR, s->file, nline,
+                     "numprocs = %d needs %%(process_num) in process_name (e.g. "
+                     "process_name = %%(program_name)s_%%(process_num)02d)", numprocs);
+    else if (!(name = cf_expand(pname_raw, vars, nvars, &err))) {
+        cf_diag_once(b->d, CONF_ERROR, s->file, nline, "process_name: %s", err);
+        free(err);
+    } else if (!cf_valid_name(name)) {
+        cf_diag_once(b->d, CONF_ERROR, s->file, nline,
+                     "process_name '%s' is not a valid name (letters, digits, '-', '_', '.')",
+                     name);
+        free(name);
+        name = NULL;
+    }
+    if (!name) {
+        cf_env_free(&st.env);
+        free(st.depends);
+        return -1;
+    }
+    p->name = name;
+    p->fullname = strcmp(group, name) ? cf_xasprintf("%s:%s", group, name) : cf_xstrdup(name);
+
+    if (!p->argv && !p->line_command)
+        cf_diag_once(b->d, CONF_ERROR, s->file, s->line, "[%s] has no command", s->name);
+    if (!st.priority_set && pr->group >= 0 && b->group_prio_set[pr->group])
+        p->priority = c->groups[pr->group].priority;
+    if (p->ready == READY_NOTIFY && !st.startsecs_set)
+        p->startsecs = 90;
+    if (!st.killasgroup_set)
+        p->killasgroup = p->stopasgroup;
+    else if (p->stopasgroup && !p->killasgroup)
+        cf_diag_once(b->d, CONF_ERROR, s->file, st.line_killasgroup,
+                     "killasgroup = false contradicts stopasgroup = true (the group is "
+                     "signalled anyway)");
+    if (p->redirect_stderr && st.stderr_log_set) {
+        cf_diag_once(b->d, CONF_WARNING, s->file, st.line_stderr_log,
+                     "stderr_logfile is ignored: redirect_stderr = true sends stderr to stdout's "
+                     "destination");
+        free(p->stderr_log.path);
+        p->stderr_log = (struct log_target){LOG_INHERIT, NULL, p->stderr_log.maxbytes,
+                                            p->stderr_log.backups, false};
+    }
+    cf_env_copy(&p->environment, &c->environment);
+    cf_env_copy(&p->environment, &st.env);
+    cf_env_free(&st.env);
+    info->depends_on = st.depends;
+    info->depends_file = s->file;
+    return 0;
+}
+
+static void build_program(struct build *b, const struct program *pr)
+{
+    struct tend_config *c = b->c;
+    struct cf_section *s = pr->sec;
+    const char *group = pr->group >= 0 ? c->groups[pr->group].name : pr->name;
+    struct cf_var vars[] = {
+        {"program_name", pr->name, 0}, {"group_name", group, 0}, {"here", s->dir, 0},
+        {"host_node_name", b->node, 0},
+    };
+    int numprocs = 1, start = 0;
+    const struct cf_kv *kv;
+    if ((kv = cf_section_get(s, "numprocs"))) {
+        char *v = expand(b, s, kv, vars, 4);
+        if (v && cf_parse_int(v, 1, MAX_NUMPROCS, &numprocs) < 0) {
+            bad_value(b, s, kv, v, "an integer from 1 to 10000");
+            numprocs = 1;
+        }
+        free(v);
+    }
+    if ((kv = cf_section_get(s, "numprocs_start"))) {
+        char *v = expand(b, s, kv, vars, 4);
+        if (v && cf_parse_int(v, 0, MAX_SECS, &start) < 0)
+            bad_value(b, s, kv, v, "an integer from 0 to 1000000");
+        free(v);
+    }
+    c->nprograms++;
+    for (int k = 0; k < numprocs; k++) {
+        cf_grow(&c->procs, &b->cap, c->nprocs, sizeof *c->procs);
+        b->info = cf_xrealloc(b->info, b->cap * sizeof *b->info);
+        struct process_config *p = &c->procs[c->nprocs];
+        memset(&b->info[c->nprocs], 0, sizeof *b->info);
+        if (build_copy(b, pr, start + k, numprocs, p, &b->info[c->nprocs]) < 0) {
+            cf_process_free(p);
+            break;                  /* the other copies would fail the same way */
+        }
+        c->nprocs++;
+    }
+}
+
+/* AUTO log files: <childlogdir>/<name>-stdout.log, NAME the process name,
+ * or the fullname with ':' as '_' when two processes share a name. */
+static void resolve_auto_logs(struct tend_config *c)
+{
+    for (size_t i = 0; i < c->nprocs; i++) {
+        struct process_config *p = &c->procs[i];
+        bool shared = false;
+        for (size_t j = 0; j < c->nprocs && !shared; j++)
+            shared = j != i && !strcmp(c->procs[j].name, p->name);
+        char *base = cf_xstrdup(shared ? p->fullname : p->name);
+        for (char *q = base; *q; q++)
+            if (*q == ':')
+                *q = '_';
+        struct log_target *logs[2] = {&p->stdout_log, &p->stderr_log};
+        for (int k = 0; k < 2; k++) {
+            if (logs[k]->is_auto && !logs[k]->path)
+                logs[k]->path = cf_xasprintf("%s/%s-%s.log", c->childlogdir, base,
+                                             k ? "stderr" : "stdout");
+        }
+        free(base);
+    }
+}
+
+static void classify_sections(struct build *b, struct cf_section **sup)
+{
+    struct cf_doc *doc = &b->doc;
+    /* first header of each distinct (normalised) name, for duplicates */
+    for (size_t i = 0; i < doc->nsec; i++) {
+        struct cf_section *s = &doc->sec[i];
+        const char *n = s->name;
+        bool is_sup = !strcmp(n, "supervisor") || !strcmp(n, "supervisord");
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++) {
+            const struct cf_section *o = &doc->sec[j];
+            bool o_sup = !strcmp(o->name, "supervisor") || !strcmp(o->name, "supervisord");
+            bool same = is_sup ? o_sup : !strcmp(o->name, n);
+            if (!same)
+                continue;
+            /* [include] may appear once per file; ignored sections do not matter */
+            if (!strcmp(n, "include") && strcmp(o->file, s->file))
+                continue;
+            if (in_list(n, ignored_sections))
+                continue;
+            dup = true;
+            cf_diag_once(b->d, CONF_ERROR, s->file, s->line, "duplicate section [%s] (first at %s:%d)",
+                         n, o->file, o->line);
+        }
+        if (dup)
+            continue;
+        if (is_sup) {
+            *sup = s;
+        } else if (!strncmp(n, "program:", 8)) {
+            if (!cf_valid_name(n + 8)) {
+                cf_diag_once(b->d, CONF_ERROR, s->file, s->line,
+                             "invalid program name '%s' (letters, digits, '-', '_', '.')", n + 8);
+                continue;
+            }
+            b->progs = cf_xrealloc(b->progs, (b->nprogs + 1) * sizeof *b->progs);
+            b->progs[b->nprogs++] = (struct program){s, n + 8, -1};
+        } else if (!strncmp(n, "group:", 6)) {
+            build_group(b, s, n + 6);
+        } else if (!strcmp(n, "include")) {
+            continue;               /* load.c read it */
+        } else {
+            bool ignored = in_list(n, ignored_sections);
+            for (const char *const *pfx = ignored_prefixes; *pfx && !ignored; pfx++)
+                ignored = !strncmp(n, *pfx, strlen(*pfx));
+            if (ignored) {
+                cf_diag_once(b->d, CONF_WARNING, s->file, s->line,
+                             "[%s] is a supervisord section tend does not use; ignored", n);
+                continue;
+            }
+            const char *colon = strchr(n, ':');
+            char *word = colon ? cf_xstrndup(n, (size_t)(colon - n)) : cf_xstrdup(n);
+            const char *near = cf_closest(word, section_words);
+            if (near)
+                cf_diag_once(b->d, CONF_WARNING, s->file, s->line,
+                             "unknown section [%s] ignored; did you mean [%s%s]?", n, near,
+                             colon ? colon : "");
+            else
+                cf_diag_once(b->d, CONF_WARNING, s->file, s->line, "unknown section [%s] ignored",
+                             n);
+            free(word);
+        }
+    }
+}
+
+/* Order of a file among those read (by its first section); unknown last. */
+static size_t file_rank(const struct cf_doc *doc, const char *file)
+{
+    if (!file)
+        return (size_t)-1;
+    for (size_t i = 0; i < doc->nsec; i++)
+        if (!strcmp(doc->sec[i].file, file))
+            return i;
+    return (size_t)-2;
+}
+
+/* Sort the diagnostics from index FROM on by file, then line (stable), so
+ * that they read like the files do. */
+static void sort_diags(const struct cf_doc *doc, struct conf_diags *d, size_t from)
+{
+    for (size_t i = from + 1; i < d->n; i++) {
+        struct conf_diag x = d->v[i];
+        size_t rx = file_rank(doc, x.file);
+        size_t j = i;
+        while (j > from) {
+            size_t rj = file_rank(doc, d->v[j - 1].file);
+            if (rj < rx || (rj == rx && d->v[j - 1].line <= x.line))
+                break;
+            d->v[j] = d->v[j - 1];
+            j--;
+        }
+        d->v[j] = x;
+    }
+}
+
+struct tend_config *conf_load(const char *path, struct conf_diags *d)
+{
+    struct build b = {.d = d};
+    int errors_before = d->nerrors;
+    size_t diags_before = d->n;
+    struct utsname un;
+    snprintf(b.node, sizeof b.node, "%s", uname(&un) == 0 ? un.nodename : "localhost");
+    if (cf_read_files(path, &b.doc, d) < 0) {
+        cf_doc_free(&b.doc);
+        return NULL;
+    }
+    struct tend_config *c = b.c = cf_config_new();
+    c->path = cf_xstrdup(path);
+    c->file = cf_abspath(path);
+    free(c->files);
+    c->files = b.doc.files;
+    c->nfiles = b.doc.nfiles;
+    b.doc.files = NULL;
+    b.doc.nfiles = 0;
+
+    struct cf_section *sup = NULL;
+    classify_sections(&b, &sup);
+    if (sup)
+        build_supervisor(&b, sup);
+    cf_fill_paths(c);
+    assign_groups(&b);
+    for (size_t i = 0; i < b.nprogs; i++)
+        build_program(&b, &b.progs[i]);
+    resolve_auto_logs(c);
+    cf_check_procs(c, b.info, d);
+    cf_sort_procs(c);
+
+    for (size_t i = 0; i < c->nprocs; i++)
+        free(b.info[i].depends_on);
+    free(b.info);
+    free(b.progs);
+    free(b.group_prio_set);
+    sort_diags(&b.doc, d, diags_before);
+    cf_doc_free(&b.doc);
+    if (d->nerrors > errors_before) {
+        conf_free(c);
+        return NULL;
+    }
+    return c;
+}
