@@ -179,7 +179,7 @@ static int send_signal(struct process *p, int sig, bool group)
         errno = ESRCH;
         return -1;
     }
-    if (group && kill(-p->pid, sig) == 0)
+    if (group && p->pgid > 0 && kill(-p->pgid, sig) == 0)
         return 0;
     return kill(p->pid, sig);
 }
@@ -336,20 +336,25 @@ static void do_spawn(struct process *p)
         goto fail;
     const char *notify_addr = NULL;
     if (c->ready == READY_NOTIFY) {
+        /* In the rundir (0700) when the program runs as tend's user; an
+         * abstract socket, private to tend's pid, when it runs as another
+         * user (who cannot enter the rundir) or there is no rundir. */
         char path[4096];
-        snprintf(path, sizeof path, "%s/notify/%s.sock",
-                 sv->has_rundir ? sv->cfg->rundir : "/tmp", c->fullname);
-        for (char *s = strrchr(path, '/') + 1; *s; s++)
-            if (*s == ':')
-                *s = '_';
-        if (sv->has_rundir) {
+        bool in_rundir = sv->has_rundir && !(c->user && geteuid() == 0 && c->uid != geteuid());
+        if (in_rundir) {
             char dir[512];
             snprintf(dir, sizeof dir, "%.500s/notify", sv->cfg->rundir);
             if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
                 snprintf(err, sizeof err, "cannot create %s: %s", dir, strerror(errno));
                 goto fail;
             }
+            snprintf(path, sizeof path, "%s/%s.sock", dir, c->fullname);
+        } else {
+            snprintf(path, sizeof path, "@tend/%d/%s", (int)getpid(), c->fullname);
         }
+        for (char *s = strrchr(path, '/') + 1; *s; s++)
+            if (*s == ':')
+                *s = '_';
         p->notify = notify_open(sv->loop, path, on_notify, p, err, sizeof err);
         if (!p->notify)
             goto fail;
@@ -380,6 +385,7 @@ static void do_spawn(struct process *p)
         goto fail_spawned;
 
     p->pid = pid;
+    p->pgid = pid;
     p->started_at = loop_now();
     log_debug("%s: spawned pid %d: %s", c->fullname, (int)pid, c->command);
     if (c->ready == READY_STARTSECS && c->startsecs == 0) {
@@ -478,12 +484,16 @@ void proc_exited(struct process *p, int status)
 {
     struct supervisor *sv = p->sv;
     pid_t pid = p->pid;
-    /* MAINPID= named another process of ours: follow it instead. */
+    /* A MAINPID= sent just before the exit must be seen before judging it. */
+    if (p->notify)
+        notify_drain(p->notify);
+    /* MAINPID= named another process of this program: follow it instead. */
     if (p->notify_mainpid > 0 && p->notify_mainpid != pid && kill(p->notify_mainpid, 0) == 0) {
         log_info("%s: pid %d exited, following MAINPID %d", p->cfg->fullname, (int)pid,
                  (int)p->notify_mainpid);
         p->pid = p->notify_mainpid;
         p->notify_mainpid = 0;
+        supervisor_state_changed(sv, p, p->state);
         return;
     }
     p->pid = 0;
@@ -506,9 +516,9 @@ void proc_exited(struct process *p, int status)
         break;
     case PS_STOPPING:
         /* Whatever the program left in its group goes with it. */
-        if (kill(-pid, SIGKILL) == 0)
+        if (p->pgid > 0 && kill(-p->pgid, SIGKILL) == 0)
             log_debug("%s: killed what was left in process group %d", p->cfg->fullname,
-                      (int)pid);
+                      (int)p->pgid);
         set_state(p, PS_STOPPED, "%s", what);
         if (p->state == PS_STOPPED && p->restart_after_stop && !sv->shutting_down &&
             !p->removed) {
@@ -578,14 +588,23 @@ static void on_notify(void *arg, pid_t sender, const struct notify_msg *m)
     struct process *p = arg;
     if (p->pid <= 0)
         return;
-    /* Only the program itself, its MAINPID, or its process group speak. */
-    if (sender != p->pid && sender != p->notify_mainpid && getpgid(sender) != p->pid) {
-        log_warn("%s: ignored sd_notify message from pid %d (not the program's)",
-                 p->cfg->fullname, (int)sender);
+    /* Only the program itself, its MAINPID, or its process group speak.
+     * Debug level: any local user can send to the socket, and must not be
+     * able to flood tend's log. */
+    if (sender != p->pid && sender != p->notify_mainpid && getpgid(sender) != p->pgid) {
+        log_debug("%s: ignored sd_notify message from pid %d (not the program's)",
+                  p->cfg->fullname, (int)sender);
         return;
     }
-    if (m->mainpid > 0)
-        p->notify_mainpid = m->mainpid;
+    /* MAINPID must be in the program's process group: never tend itself,
+     * PID 1 or a stranger that tend would later signal. */
+    if (m->mainpid > 0) {
+        if (m->mainpid != getpid() && m->mainpid != 1 && getpgid(m->mainpid) == p->pgid)
+            p->notify_mainpid = m->mainpid;
+        else
+            log_warn("%s: ignored MAINPID=%d (not in the program's process group)",
+                     p->cfg->fullname, (int)m->mainpid);
+    }
     if (m->has_status) {
         snprintf(p->status_text, sizeof p->status_text, "%s", m->status);
         supervisor_state_changed(p->sv, p, p->state);

@@ -39,6 +39,7 @@ struct process {
     struct supervisor *sv;
     enum pstate state;
     pid_t pid;                 /* 0 when not running */
+    pid_t pgid;                /* its process group (the spawned pid) */
     int exit_status;           /* raw wait status of the last exit; -1 before one */
     unsigned restarts;         /* automatic restarts since tend started it */
     unsigned failed_starts;    /* exits during STARTING in a row */
