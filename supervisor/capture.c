@@ -1,0 +1,965 @@
+/* capture.c - output pipes, log files, rotation, back-pressure (see capture.h).
+ *
+ * Data path of one stream, by mode:
+ *  - raw (file sink, no prefix): splice(2) pipe -> file with an explicit
+ *    offset (O_APPEND files refuse splice, so a second description without
+ *    O_APPEND is used, its offset resynced with fstat every round), else
+ *    read into a shared 1 MiB scratch and write. Files never return EAGAIN,
+ *    so a raw stream needs no buffer of its own.
+ *  - whole lines (prefix, or a shared/non-file sink): read into the
+ *    stream's buffer, move complete lines (prefixed) into the sink's output
+ *    buffer (a file sink: the scratch, written at once), write it. When the
+ *    output buffer cannot take the next line, the stream queues on the sink
+ *    (FIFO) and stops being read once its own buffer is full.
+ */
+#include "capture.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define STREAM_BUF CAPTURE_LINE_MAX
+#define PREFIX_MAX 200                    /* name bytes kept in "NAME | " */
+#define SINK_BUF (2 * STREAM_BUF)         /* >= one longest line + prefix */
+#define SCRATCH (1024 * 1024)             /* raw reads, file-line batches */
+#define SPLICE_CHUNK (1024 * 1024)
+#define RAW_PIPE_SIZE (1024 * 1024)       /* fewer wake-ups per MiB */
+#define ROUND_BUDGET (4 * 1024 * 1024)    /* bytes per stream per loop round */
+
+enum sink_kind {
+    SINK_FILE,     /* a regular file: appended, rotated, never EAGAIN */
+    SINK_STREAM,   /* tend's stdout/stderr, a FIFO, a tty: may say EAGAIN */
+};
+
+struct sink {
+    struct sink *next;
+    enum sink_kind kind;
+    unsigned refs;
+    int fd;                   /* -1: not open (retried on the next write) */
+    bool failing;             /* an error was logged; log again when it works */
+    uint64_t lost;            /* bytes dropped since it started failing */
+    char *name;               /* for messages: the path, or "tend's stdout" */
+    char *path;               /* NULL for tend's stdout/stderr */
+    bool is_auto;
+    /* files */
+    int splice_fd;            /* same file without O_APPEND; -1 if not open */
+    bool no_splice;
+    uint64_t size, maxbytes;
+    int backups;
+    /* streams */
+    int which;                /* 1 or 2 for tend's own, else 0 */
+    bool is_sock;
+    dev_t dev;                /* tend's own: what fd WHICH was at open */
+    ino_t ino;
+    char *obuf;
+    size_t ooff, olen;
+    struct watch w;           /* EPOLLOUT while blocked or streams queue */
+    bool unpollable;
+    struct capture *waiters, **waiters_tail;
+};
+
+struct capture {
+    struct capture *next, *prev;  /* every live stream */
+    struct capture *wnext;        /* the sink's queue */
+    struct sink *sink;
+    int fd;                       /* pipe read end; -1 after EOF */
+    struct watch w;
+    bool whole_lines, released, eof, paused, waiting, closing;
+    char *prefix;
+    size_t prefix_len;
+    char *buf;                    /* STREAM_BUF, whole-line mode only */
+    size_t len;
+};
+
+static struct {
+    struct loop *loop;
+    struct sink *sinks;
+    struct sink *std[3];
+    struct capture *streams;
+    char *scratch;
+    size_t scratch_len;           /* formatted lines pending for scratch_sink */
+    struct sink *scratch_sink;
+    uint64_t written, dropped;
+} cs;
+
+static void stream_push(struct capture *s);
+static void stream_free(struct capture *s);
+static void stream_on_readable(struct loop *l, struct watch *w, uint32_t events);
+static void sink_arm(struct sink *k);
+
+/* ---- small helpers ---- */
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p)
+        log_fatal("out of memory");
+    return p;
+}
+
+static char *xstrdup(const char *s)
+{
+    char *p = strdup(s);
+    if (!p)
+        log_fatal("out of memory");
+    return p;
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+}
+
+/* mkdir -p DIR with mode 0755 (AUTO's childlogdir may not exist yet). */
+static int mkdir_p(const char *dir)
+{
+    char p[PATH_MAX];
+    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *c = p + 1;; c++) {
+        if (*c == '/' || *c == '\0') {
+            char save = *c;
+            *c = '\0';
+            if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                return -1;
+            *c = save;
+            if (!save)
+                break;
+        }
+    }
+    return 0;
+}
+
+/* A write failed: log once per sink until it works again; count the loss. */
+static void sink_failed(struct sink *k, const char *what, int err, size_t lost)
+{
+    if (!k->failing) {
+        log_error("log %s: %s: %s; output is dropped until writing works again", k->name,
+                  what, strerror(err));
+        k->failing = true;
+        k->lost = 0;
+    }
+    k->lost += lost;
+    cs.dropped += lost;
+}
+
+static void sink_ok(struct sink *k)
+{
+    if (k->failing) {
+        k->failing = false;
+        log_info("log %s: writing works again (%llu bytes were dropped)", k->name,
+                 (unsigned long long)k->lost);
+    }
+}
+
+/* ---- file sinks ---- */
+
+static int file_open(struct sink *k, bool trunc)
+{
+    if (k->is_auto) {
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s", k->path);
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+            *slash = '\0';
+            if (mkdir_p(dir) < 0)
+                return -1;
+        }
+    }
+    /* O_NONBLOCK only so that opening a FIFO never blocks; a regular file
+     * ignores it. */
+    int fd = open(k->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+                               (trunc ? O_TRUNC : 0), 0644);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    k->fd = fd;
+    k->size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+    if (k->kind == SINK_FILE && !S_ISREG(st.st_mode)) {
+        /* decided at the first open; a special file stays unrotated */
+        k->maxbytes = 0;
+        k->no_splice = true;
+    }
+    return 0;
+}
+
+static void file_close(struct sink *k)
+{
+    close_fd(&k->fd);
+    close_fd(&k->splice_fd);
+}
+
+/* name -> name.1 -> ... -> name.N, then a fresh name (0 backups: truncate). */
+static void file_rotate(struct sink *k)
+{
+    file_close(k);
+    if (k->backups > 0) {
+        char a[PATH_MAX + 16], b[PATH_MAX + 16];
+        for (int i = k->backups - 1; i >= 1; i--) {
+            snprintf(a, sizeof a, "%s.%d", k->path, i);
+            snprintf(b, sizeof b, "%s.%d", k->path, i + 1);
+            if (rename(a, b) < 0 && errno != ENOENT)
+                log_warn("log %s: cannot rename %s to %s: %s", k->name, a, b, strerror(errno));
+        }
+        snprintf(b, sizeof b, "%s.1", k->path);
+        if (rename(k->path, b) < 0 && errno != ENOENT)
+            log_warn("log %s: cannot rename it to %s: %s", k->name, b, strerror(errno));
+    }
+    if (file_open(k, true) < 0)
+        sink_failed(k, "cannot reopen after rotation", errno, 0);
+    k->size = 0;
+}
+
+/* Write N bytes to a file sink, rotating on the way. Always consumes
+ * everything: what cannot be written is dropped (and logged once). */
+static void file_write(struct sink *k, const char *p, size_t n)
+{
+    while (n > 0) {
+        if (k->fd < 0 && file_open(k, false) < 0) {
+            sink_failed(k, "cannot open", errno, n);
+            return;
+        }
+        size_t take = n;
+        if (k->maxbytes) {
+            uint64_t left = k->size < k->maxbytes ? k->maxbytes - k->size : 0;
+            if (n > left) {
+                /* end the file at a line boundary when there is one */
+                const char *nl = left ? memrchr(p, '\n', (size_t)left) : NULL;
+                if (nl)
+                    take = (size_t)(nl - p) + 1;
+                else if (k->size > 0) {
+                    file_rotate(k);
+                    continue;
+                } else
+                    take = (size_t)left;
+            }
+        }
+        ssize_t w = write(k->fd, p, take);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            /* ENOSPC, EIO, EAGAIN of a special file: drop this chunk */
+            sink_failed(k, "write failed", w < 0 ? errno : EIO, n);
+            return;
+        }
+        sink_ok(k);
+        cs.written += (uint64_t)w;
+        k->size += (uint64_t)w;
+        p += w;
+        n -= (size_t)w;
+        if (k->maxbytes && k->size >= k->maxbytes)
+            file_rotate(k);
+    }
+}
+
+/* ---- stream sinks (tend's stdout/stderr, FIFOs, ttys) ---- */
+
+static int std_open(struct sink *k, int which)
+{
+    struct stat st;
+    if (fstat(which, &st) < 0)
+        return -1;
+    k->dev = st.st_dev;
+    k->ino = st.st_ino;
+    int fd;
+    if (S_ISSOCK(st.st_mode)) {
+        k->is_sock = true;  /* send(MSG_DONTWAIT) is non-blocking per call */
+        fd = fcntl(which, F_DUPFD_CLOEXEC, 3);
+    } else if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
+        fd = fcntl(which, F_DUPFD_CLOEXEC, 3);   /* never blocks; keeps the offset */
+    } else {
+        /* A private description: O_NONBLOCK here does not reach the
+         * inherit-mode children sharing tend's fd. */
+        char p[64];
+        snprintf(p, sizeof p, "/proc/self/fd/%d", which);
+        fd = open(p, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+            log_debug("capture: cannot reopen fd %d non-blocking (%s); writes may block",
+                      which, strerror(errno));
+            fd = fcntl(which, F_DUPFD_CLOEXEC, 3);
+        }
+    }
+    if (fd < 0)
+        return -1;
+    k->fd = fd;
+    return 0;
+}
+
+static ssize_t sink_send(struct sink *k, const char *p, size_t n)
+{
+    if (k->is_sock)
+        return send(k->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+    return write(k->fd, p, n);
+}
+
+/* Write the output buffer until done or EAGAIN. */
+static void sink_flush(struct sink *k)
+{
+    while (k->ooff < k->olen) {
+        if (k->fd < 0 && (!k->path || file_open(k, false) < 0)) {
+            sink_failed(k, "not open", k->path ? errno : EBADF, k->olen - k->ooff);
+            k->ooff = k->olen;
+            break;
+        }
+        ssize_t w = sink_send(k, k->obuf + k->ooff, k->olen - k->ooff);
+        if (w > 0) {
+            sink_ok(k);
+            cs.written += (uint64_t)w;
+            k->ooff += (size_t)w;
+            continue;
+        }
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !k->unpollable)
+            break;
+        sink_failed(k, "write failed", w < 0 ? errno : EIO, k->olen - k->ooff);
+        k->ooff = k->olen;
+    }
+    if (k->ooff == k->olen)
+        k->ooff = k->olen = 0;
+    sink_arm(k);
+}
+
+static void sink_free(struct sink *k)
+{
+    for (struct sink **pp = &cs.sinks; *pp; pp = &(*pp)->next)
+        if (*pp == k) {
+            *pp = k->next;
+            break;
+        }
+    for (int i = 1; i <= 2; i++)
+        if (cs.std[i] == k)
+            cs.std[i] = NULL;
+    if (cs.scratch_sink == k) {
+        cs.scratch_sink = NULL;
+        cs.scratch_len = 0;
+    }
+    if (cs.loop)
+        watch_del(cs.loop, &k->w);
+    file_close(k);
+    free(k->obuf);
+    free(k->name);
+    free(k->path);
+    free(k);
+}
+
+/* Wake the queued streams, in order, once the output buffer is empty. */
+static void sink_wake(struct sink *k)
+{
+    struct capture *q = k->waiters;
+    k->waiters = NULL;
+    k->waiters_tail = &k->waiters;
+    while (q) {
+        struct capture *s = q;
+        q = q->wnext;
+        s->wnext = NULL;
+        s->waiting = false;
+        if (k->olen > 0) {
+            /* the buffer filled again: keep the rest queued, in order */
+            s->waiting = true;
+            *k->waiters_tail = s;
+            k->waiters_tail = &s->wnext;
+            continue;
+        }
+        stream_push(s);
+        if (s->paused && !s->waiting && s->fd >= 0 && s->len < STREAM_BUF &&
+            watch_add(cs.loop, &s->w, s->fd, EPOLLIN, stream_on_readable, s) == 0)
+            s->paused = false;
+        if (s->released && s->eof && s->len == 0 && !s->waiting)
+            stream_free(s);
+    }
+}
+
+/* Flush K and wake its queue. A woken stream may free itself and drop the
+ * last reference: K is freed here then (returns true). */
+static bool sink_service(struct sink *k)
+{
+    k->refs++;
+    sink_flush(k);
+    if (k->olen == 0 && k->waiters)
+        sink_wake(k);
+    k->refs--;
+    if (k->refs == 0 && !k->which && k->olen == 0 && !k->waiters) {
+        sink_free(k);
+        return true;
+    }
+    sink_arm(k);
+    return false;
+}
+
+static void sink_on_writable(struct loop *l, struct watch *w, uint32_t events)
+{
+    sink_service(w->arg);
+}
+
+/* EPOLLOUT is wanted while bytes wait or streams queue. */
+static void sink_arm(struct sink *k)
+{
+    if (k->kind != SINK_STREAM || !cs.loop || k->fd < 0)
+        return;
+    bool want = k->olen > 0 || k->waiters;
+    if (want && !k->w.active) {
+        if (watch_add(cs.loop, &k->w, k->fd, EPOLLOUT, sink_on_writable, k) < 0) {
+            /* a regular file or /dev/null: never EAGAIN, nothing to wait for */
+            k->unpollable = true;
+            log_debug("log %s: cannot poll: %s", k->name, strerror(errno));
+        }
+    } else if (!want && k->w.active)
+        watch_del(cs.loop, &k->w);
+}
+
+static struct sink *sink_new(enum sink_kind kind, const char *name)
+{
+    struct sink *k = calloc(1, sizeof *k);
+    if (!k)
+        log_fatal("out of memory");
+    k->kind = kind;
+    k->fd = k->splice_fd = -1;
+    k->name = xstrdup(name);
+    k->waiters_tail = &k->waiters;
+    if (kind == SINK_STREAM)
+        k->obuf = xmalloc(SINK_BUF);
+    return k;
+}
+
+/* The sink for T, opened (or found). NULL with errno and *WHAT set. */
+static struct sink *sink_get(const struct log_target *t, const char **what)
+{
+    if (t->kind == LOG_STDOUT || t->kind == LOG_STDERR) {
+        int which = t->kind == LOG_STDOUT ? 1 : 2;
+        if (cs.std[which])
+            return cs.std[which];
+        /* `tend 2>&1 | ...`: one destination, so one sink, or lines of the
+         * two could mix when a write to the pipe is cut short */
+        struct sink *o = cs.std[3 - which];
+        struct stat st;
+        if (o && fstat(which, &st) == 0 && st.st_dev == o->dev && st.st_ino == o->ino) {
+            cs.std[which] = o;
+            return o;
+        }
+        struct sink *k = sink_new(SINK_STREAM, which == 1 ? "tend's stdout" : "tend's stderr");
+        k->which = which;
+        if (std_open(k, which) < 0) {
+            int e = errno;
+            *what = which == 1 ? "tend's stdout" : "tend's stderr";
+            sink_free(k);
+            errno = e;
+            return NULL;
+        }
+        k->next = cs.sinks;
+        cs.sinks = k;
+        cs.std[which] = k;
+        return k;
+    }
+    *what = t->path ? t->path : "(no path)";
+    if (!t->path) {
+        errno = EINVAL;
+        return NULL;
+    }
+    for (struct sink *k = cs.sinks; k; k = k->next)
+        if (k->path && strcmp(k->path, t->path) == 0) {
+            if (k->kind == SINK_FILE) {   /* the latest config wins */
+                k->maxbytes = t->maxbytes;
+                k->backups = t->backups;
+            }
+            if (k->fd < 0 && file_open(k, false) < 0)
+                return NULL;
+            return k;
+        }
+    struct stat st;
+    bool special = stat(t->path, &st) == 0 && !S_ISREG(st.st_mode);
+    struct sink *k = sink_new(special ? SINK_STREAM : SINK_FILE, t->path);
+    k->path = xstrdup(t->path);
+    k->is_auto = t->is_auto;
+    k->maxbytes = special ? 0 : t->maxbytes;
+    k->backups = t->backups < 0 ? 0 : t->backups;
+    k->no_splice = special;
+    if (file_open(k, false) < 0) {
+        int e = errno;
+        sink_free(k);
+        errno = e;
+        return NULL;
+    }
+    k->next = cs.sinks;
+    cs.sinks = k;
+    return k;
+}
+
+static void sink_unref(struct sink *k)
+{
+    if (--k->refs > 0 || k->which)
+        return;
+    if (k->olen == 0 && !k->waiters)
+        sink_free(k);
+    /* else freed by sink_on_writable once drained */
+}
+
+/* ---- the file-line batch (scratch) ---- */
+
+static void scratch_flush(void)
+{
+    if (cs.scratch_sink && cs.scratch_len)
+        file_write(cs.scratch_sink, cs.scratch, cs.scratch_len);
+    cs.scratch_len = 0;
+    cs.scratch_sink = NULL;
+}
+
+/* Room for NEED bytes at the end of K's output: the sink buffer, or the
+ * scratch batch for a file. NULL when K cannot take it now. */
+static char *sink_room(struct sink *k, size_t need)
+{
+    if (k->kind == SINK_FILE) {
+        if (cs.scratch_sink != k || cs.scratch_len + need > SCRATCH)
+            scratch_flush();
+        cs.scratch_sink = k;
+        char *p = cs.scratch + cs.scratch_len;
+        cs.scratch_len += need;
+        return p;
+    }
+    if (SINK_BUF - k->olen < need && k->ooff > 0) {
+        memmove(k->obuf, k->obuf + k->ooff, k->olen - k->ooff);
+        k->olen -= k->ooff;
+        k->ooff = 0;
+    }
+    if (SINK_BUF - k->olen < need)
+        sink_flush(k);
+    if (SINK_BUF - k->olen < need)
+        return NULL;
+    char *p = k->obuf + k->olen;
+    k->olen += need;
+    return p;
+}
+
+/* ---- streams ---- */
+
+static void stream_pause(struct capture *s)
+{
+    if (!s->paused && s->fd >= 0) {
+        watch_del(cs.loop, &s->w);
+        s->paused = true;
+    }
+}
+
+static void stream_set_eof(struct capture *s)
+{
+    if (s->fd >= 0) {
+        watch_del(cs.loop, &s->w);
+        close_fd(&s->fd);
+    }
+    s->eof = true;
+    s->paused = false;
+}
+
+/* Hand complete lines (the last partial one too at EOF or when the buffer
+ * is full of one line) to the sink, prefixed. Queues S on the sink when it
+ * cannot take them now. */
+static void stream_push(struct capture *s)
+{
+    struct sink *k = s->sink;
+    bool final = s->eof || s->closing;
+    size_t pos = 0;
+    if (s->waiting)
+        return;
+    while (pos < s->len) {
+        char *p = s->buf + pos;
+        size_t rest = s->len - pos, n;
+        bool addnl = false;
+        char *nl = memchr(p, '\n', rest);
+        if (nl)
+            n = (size_t)(nl - p) + 1;
+        else if (final || (pos == 0 && s->len == STREAM_BUF)) {
+            n = rest;
+            addnl = true;
+        } else
+            break;
+        char *o = sink_room(k, s->prefix_len + n + addnl);
+        if (!o) {
+            s->waiting = true;
+            *k->waiters_tail = s;
+            k->waiters_tail = &s->wnext;
+            break;
+        }
+        if (s->prefix_len)
+            memcpy(o, s->prefix, s->prefix_len);
+        memcpy(o + s->prefix_len, p, n);
+        if (addnl)
+            o[s->prefix_len + n] = '\n';
+        pos += n;
+    }
+    if (pos) {
+        memmove(s->buf, s->buf + pos, s->len - pos);
+        s->len -= pos;
+    }
+    if (k->kind == SINK_FILE)
+        scratch_flush();
+    else
+        sink_flush(k);
+}
+
+/* Whole-line mode: read into the stream buffer. Returns true when more may
+ * be readable (budget spent). */
+static bool lines_read(struct capture *s)
+{
+    size_t budget = ROUND_BUDGET;
+    while (s->fd >= 0) {
+        if (s->len == STREAM_BUF) {
+            if (!s->waiting)
+                stream_push(s);
+            if (s->len == STREAM_BUF) {
+                stream_pause(s);
+                return false;
+            }
+        }
+        ssize_t n = read(s->fd, s->buf + s->len, STREAM_BUF - s->len);
+        if (n > 0) {
+            s->len += (size_t)n;
+            if (!s->waiting)
+                stream_push(s);
+            if ((size_t)n >= budget)
+                return true;
+            budget -= (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return false;
+        if (n < 0)
+            log_warn("log %s: read from a program's pipe: %s", s->sink->name, strerror(errno));
+        stream_set_eof(s);
+        if (!s->waiting)
+            stream_push(s);
+    }
+    return false;
+}
+
+/* Raw mode (file sink, no prefix): splice or read+write, no buffering. */
+static bool raw_read(struct capture *s)
+{
+    struct sink *k = s->sink;
+    size_t budget = ROUND_BUDGET;
+    bool synced = false;
+    while (s->fd >= 0) {
+        ssize_t n;
+        if (!k->no_splice && k->fd >= 0) {
+            size_t len = SPLICE_CHUNK;
+            if (k->maxbytes) {
+                /* near the limit, read it to rotate at a line boundary */
+                uint64_t left = k->size < k->maxbytes ? k->maxbytes - k->size : 0;
+                if (left <= 2 * SPLICE_CHUNK)
+                    goto plain;
+                if (left - SPLICE_CHUNK < len)
+                    len = (size_t)(left - SPLICE_CHUNK);
+            }
+            if (k->splice_fd < 0) {
+                char p[64];
+                snprintf(p, sizeof p, "/proc/self/fd/%d", k->fd);
+                k->splice_fd = open(p, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+                if (k->splice_fd < 0) {
+                    k->no_splice = true;
+                    goto plain;
+                }
+            }
+            if (!synced) {
+                /* the O_APPEND writer's view: someone may have truncated it */
+                struct stat st;
+                if (fstat(k->fd, &st) == 0)
+                    k->size = (uint64_t)st.st_size;
+                synced = true;
+            }
+            loff_t off = (loff_t)k->size;
+            n = splice(s->fd, NULL, k->splice_fd, &off, len, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+            if (n > 0) {
+                sink_ok(k);
+                cs.written += (uint64_t)n;
+                k->size += (uint64_t)n;
+                if ((size_t)n >= budget)
+                    return true;
+                budget -= (size_t)n;
+                continue;
+            }
+            if (n == 0) {
+                stream_set_eof(s);
+                break;
+            }
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return false;
+            if (errno == EINVAL || errno == ENOSYS || errno == EBADF)
+                k->no_splice = true;   /* this file system cannot splice */
+            /* else a write error: the read path below reports it */
+        }
+    plain:
+        n = read(s->fd, cs.scratch, SCRATCH);
+        if (n > 0) {
+            file_write(k, cs.scratch, (size_t)n);
+            if ((size_t)n >= budget)
+                return true;
+            budget -= (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return false;
+        if (n < 0)
+            log_warn("log %s: read from a program's pipe: %s", k->name, strerror(errno));
+        stream_set_eof(s);
+    }
+    return false;
+}
+
+static bool stream_read(struct capture *s)
+{
+    return s->whole_lines ? lines_read(s) : raw_read(s);
+}
+
+static void stream_on_readable(struct loop *l, struct watch *w, uint32_t events)
+{
+    struct capture *s = w->arg;
+    stream_read(s);
+    if (s->released && s->eof && s->len == 0 && !s->waiting)
+        stream_free(s);
+}
+
+static void stream_free(struct capture *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        cs.streams = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    struct sink *k = s->sink;
+    if (s->waiting) {
+        struct capture **pp = &k->waiters;
+        while (*pp && *pp != s)
+            pp = &(*pp)->wnext;
+        if (*pp) {
+            *pp = s->wnext;
+            if (!*pp)
+                k->waiters_tail = pp;
+        }
+    }
+    if (cs.loop)
+        watch_del(cs.loop, &s->w);
+    close_fd(&s->fd);
+    free(s->buf);
+    free(s->prefix);
+    free(s);
+    sink_unref(k);
+}
+
+/* ---- public ---- */
+
+void capture_setup(struct loop *l)
+{
+    cs.loop = l;
+    if (!cs.scratch)
+        cs.scratch = xmalloc(SCRATCH);
+}
+
+int capture_prepare(const struct log_target *t, const char *name, bool prefix, int which,
+                    struct capture **cap, int *child_fd, char *err, size_t errlen)
+{
+    *cap = NULL;
+    *child_fd = -1;
+    if (t->kind == LOG_INHERIT) {
+        *child_fd = which;
+        return 0;
+    }
+    if (t->kind == LOG_NONE) {
+        int fd = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+            snprintf(err, errlen, "cannot open /dev/null: %s", strerror(errno));
+            return -1;
+        }
+        *child_fd = fd;
+        return 0;
+    }
+    const char *what = "";
+    struct sink *k = sink_get(t, &what);
+    if (!k) {
+        snprintf(err, errlen, "cannot open log file %s: %s", what, strerror(errno));
+        return -1;
+    }
+    k->refs++;   /* before anything can fail, so sink_unref balances */
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "cannot make a pipe for %s: %s", k->name, strerror(errno));
+        sink_unref(k);
+        return -1;
+    }
+    /* only our end is non-blocking: the child blocks when we stop reading */
+    if (fcntl(p[0], F_SETFL, O_NONBLOCK) < 0) {
+        snprintf(err, errlen, "cannot set up the pipe for %s: %s", k->name, strerror(errno));
+        close(p[0]);
+        close(p[1]);
+        sink_unref(k);
+        return -1;
+    }
+    struct capture *s = calloc(1, sizeof *s);
+    if (!s)
+        log_fatal("out of memory");
+    s->sink = k;
+    s->fd = p[0];
+    s->whole_lines = prefix || k->kind != SINK_FILE;
+    if (s->whole_lines)
+        s->buf = xmalloc(STREAM_BUF);
+    else
+        (void)fcntl(p[0], F_SETPIPE_SZ, RAW_PIPE_SIZE); /* best effort */
+    if (prefix) {
+        size_t nl = strlen(name);
+        if (nl > PREFIX_MAX)
+            nl = PREFIX_MAX;
+        s->prefix = xmalloc(nl + 4);
+        memcpy(s->prefix, name, nl);
+        memcpy(s->prefix + nl, " | ", 4);
+        s->prefix_len = nl + 3;
+    }
+    s->next = cs.streams;
+    if (cs.streams)
+        cs.streams->prev = s;
+    cs.streams = s;
+    if (watch_add(cs.loop, &s->w, s->fd, EPOLLIN, stream_on_readable, s) < 0) {
+        snprintf(err, errlen, "cannot watch the pipe for %s: %s", k->name, strerror(errno));
+        close(p[1]);
+        stream_free(s);
+        return -1;
+    }
+    *cap = s;
+    *child_fd = p[1];
+    return 0;
+}
+
+void capture_release(struct capture *s)
+{
+    if (!s)
+        return;
+    s->released = true;
+    if (s->eof && s->len == 0 && !s->waiting)
+        stream_free(s);
+}
+
+void capture_reopen_all(void)
+{
+    for (struct sink *k = cs.sinks; k; k = k->next) {
+        if (!k->path)
+            continue;
+        if (cs.loop)
+            watch_del(cs.loop, &k->w);   /* before its fd goes */
+        file_close(k);
+        if (file_open(k, false) < 0)
+            sink_failed(k, "cannot reopen", errno, 0);
+        else
+            sink_arm(k);
+    }
+}
+
+void capture_flush_all(int timeout_ms)
+{
+    uint64_t deadline = loop_now() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+    for (;;) {
+        bool more = false;
+        for (struct capture *s = cs.streams; s; s = s->next)
+            if (s->fd >= 0 && !s->paused && stream_read(s))
+                more = true;
+        struct pollfd pf[64];
+        nfds_t npf = 0;
+        for (struct sink *k = cs.sinks, *next; k; k = next) {
+            next = k->next;
+            if (k->kind != SINK_STREAM)
+                continue;
+            if (k->olen)
+                sink_flush(k);
+            if (k->olen == 0 && k->waiters) {
+                more = true;
+                if (sink_service(k))
+                    continue;
+            }
+            if (k->olen && k->fd >= 0 && npf < 64)
+                pf[npf++] = (struct pollfd){ .fd = k->fd, .events = POLLOUT };
+        }
+        uint64_t now = loop_now();
+        if (now >= deadline || (!more && npf == 0))
+            break;
+        if (npf && !more && poll(pf, npf, (int)(deadline - now)) < 0 && errno != EINTR)
+            break;
+    }
+    /* final partial lines, then a last non-blocking write of every buffer */
+    for (struct capture *s = cs.streams; s; s = s->next)
+        if (s->whole_lines && s->len && !s->waiting) {
+            s->closing = true;
+            stream_push(s);
+        }
+    for (struct sink *k = cs.sinks; k; k = k->next) {
+        if (k->kind != SINK_STREAM)
+            continue;
+        sink_flush(k);
+        if (k->olen) {
+            cs.dropped += k->olen - k->ooff;
+            log_warn("log %s: %zu bytes could not be written before exit", k->name,
+                     k->olen - k->ooff);
+            k->olen = k->ooff = 0;
+            sink_arm(k);
+        }
+    }
+}
+
+void capture_teardown(void)
+{
+    while (cs.streams) {
+        struct capture *s = cs.streams;
+        s->waiting = false;   /* the sink's queue goes with it */
+        s->sink->waiters = NULL;
+        s->sink->waiters_tail = &s->sink->waiters;
+        stream_free(s);
+    }
+    while (cs.sinks)
+        sink_free(cs.sinks);
+    free(cs.scratch);
+    memset(&cs, 0, sizeof cs);
+}
+
+const char *capture_path(const struct capture *s)
+{
+    return s && s->sink->kind == SINK_FILE ? s->sink->path : NULL;
+}
+
+bool capture_reading(const struct capture *s)
+{
+    return s && s->fd >= 0 && !s->paused;
+}
+
+void capture_get_stats(struct capture_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    st->written = cs.written;
+    st->dropped = cs.dropped;
+    for (struct capture *s = cs.streams; s; s = s->next)
+        st->streams++;
+    for (struct sink *k = cs.sinks; k; k = k->next)
+        st->sinks++;
+}

@@ -1,0 +1,94 @@
+/* capture.h - children's stdout/stderr through pipes, into log files or
+ * tend's own stdout/stderr, without ever blocking the event loop.
+ *
+ * A *stream* is the read end of one child pipe; a *sink* is a destination
+ * shared by every stream writing there (files keyed by path; tend's stdout
+ * and stderr one each). On shared streams (stdout/stderr, FIFOs, ttys) and
+ * whenever prefixing ("NAME | "), only whole lines are written, so lines of
+ * different programs never mix mid-line; a partial line waits in the
+ * stream's 64 KiB buffer until its newline, EOF, or the buffer is full (then
+ * it is written with a newline added). Files take raw bytes otherwise
+ * (spliced from the pipe when possible), are appended, rotated at maxbytes
+ * (name -> name.1 ... name.N; 0 backups truncates) at a line boundary when
+ * one is near, and reopened by capture_reopen_all().
+ *
+ * Back-pressure: when a sink returns EAGAIN, its pending lines stay in a
+ * bounded buffer, the sink waits for EPOLLOUT, and every stream feeding it
+ * stops being read once its own buffer is full: the child blocks in write(),
+ * as it would without tend, while the rest of the loop goes on. A write
+ * error (ENOSPC, EIO, EPIPE) is logged once per sink, the chunk is dropped,
+ * the program keeps running, and the next write tries again (success is
+ * logged too).
+ *
+ * tend's stdout/stderr are never made non-blocking (inherit-mode children
+ * share their open file description): a pipe/FIFO/tty is reopened through
+ * /proc/self/fd/N as a private non-blocking description, a socket is written
+ * with send(MSG_DONTWAIT), a regular file is dup'ed (it never blocks); when
+ * /proc is missing or refuses, a plain dup is used and those writes may
+ * block. When fd 1 and fd 2 are the same pipe (`tend 2>&1 | ...`) they share
+ * one sink. tend's own log lines (log.c, blocking, one write each) can still
+ * land between two halves of a captured line cut short by a full pipe.
+ *
+ * All state is module-level (one tend, one loop). Not thread-safe.
+ */
+#ifndef TEND_CAPTURE_H
+#define TEND_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../conf/conf.h"
+#include "loop.h"
+
+struct capture;
+
+#define CAPTURE_LINE_MAX (64 * 1024)  /* longest line kept whole (stream buffer) */
+
+/* Once at start-up, before any capture_prepare. */
+void capture_setup(struct loop *l);
+
+/* Prepare one stream (WHICH = 1 stdout, 2 stderr) of process NAME before a spawn.
+ * LOG_INHERIT: *child_fd = WHICH, *cap = NULL (the child keeps tend's own fd).
+ * LOG_NONE:    *child_fd = a new O_CLOEXEC fd on /dev/null (the caller closes it
+ *              after fork), *cap = NULL.
+ * otherwise:   *child_fd = the write end of a new pipe (O_CLOEXEC; the caller
+ *              dup2s it in the child and closes it in the parent after fork);
+ *              *cap = the read side, registered in the loop, writing to the
+ *              sink for T (a file, tend's stdout, tend's stderr).
+ * Returns 0, or -1 with a message in ERR naming the file and the reason
+ * (e.g. the log file cannot be opened: the spawn then fails). */
+int capture_prepare(const struct log_target *t, const char *name, bool prefix, int which,
+                    struct capture **cap, int *child_fd, char *err, size_t errlen);
+
+/* The run this stream belongs to is over (child exited or spawn failed).
+ * The stream keeps reading until EOF (grandchildren may still hold the
+ * pipe), writes a final partial line (adding the newline when prefixing or
+ * writing to a shared stream), then frees itself. NULL is fine. */
+void capture_release(struct capture *cap);
+
+/* Reopen every log file (SIGUSR2 / `reopen`, after logrotate moved them). */
+void capture_reopen_all(void);
+
+/* At exit: read what is readable, write partial lines and buffers, waiting
+ * for slow sinks at most TIMEOUT_MS in all; what is left is dropped. */
+void capture_flush_all(int timeout_ms);
+
+/* Free every stream and sink (for leak checks); streams not yet released
+ * are freed too, so the caller must drop its pointers. */
+void capture_teardown(void);
+
+/* The log file a stream writes to, or NULL when it is not a file. */
+const char *capture_path(const struct capture *cap);
+/* False while the stream is not being read because its sink is full. */
+bool capture_reading(const struct capture *cap);
+
+struct capture_stats {
+    uint64_t written;      /* bytes delivered to sinks */
+    uint64_t dropped;      /* bytes lost to write errors / exit timeout */
+    unsigned streams;      /* live streams, released or not */
+    unsigned sinks;        /* open sinks */
+};
+void capture_get_stats(struct capture_stats *st);
+
+#endif
