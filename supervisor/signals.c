@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "spawn.h"
 #include "supervisor.h"
 
 static struct watch sig_watch;
@@ -137,16 +138,16 @@ int signals_setup(struct supervisor *sv)
     if (sigprocmask(SIG_BLOCK, &all, &sv->orig_mask) < 0)
         return -1;
     sigemptyset(&sv->orig_ignored);
-    for (int s = 1; s < NSIG; s++) {
-        struct sigaction sa;
-        if (sigaction(s, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
-            sigaddset(&sv->orig_ignored, s);
-    }
+    for (int s = 1; s <= 64; s++)
+        if (ksig_ignored(s))
+            sigaddset(&sv->orig_ignored, s); /* glibc refuses 32/33: spawn skips them */
     /* An ignored signal never reaches the signalfd (and an ignored SIGCHLD
-     * would make the kernel reap for us): back to default, still blocked. */
-    for (int s = 1; s < NSIG; s++)
-        if (sigismember(&sv->orig_ignored, s) == 1)
-            signal(s, SIG_DFL);
+     * would make the kernel reap for us): back to default, still blocked.
+     * The raw call also clears glibc's internal signals, which glibc's own
+     * wrappers cannot, so children inherit nothing ignored. */
+    for (int s = 1; s <= 64; s++)
+        if (s != SIGKILL && s != SIGSTOP && ksig_ignored(s))
+            ksig_set(s, SIG_DFL);
     int fd = signalfd(-1, &all, SFD_NONBLOCK | SFD_CLOEXEC);
     if (fd < 0)
         return -1;

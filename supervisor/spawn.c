@@ -75,6 +75,23 @@ char *spawn_find_program(const char *name, char *const *envp)
     return NULL;
 }
 
+bool ksig_ignored(int sig)
+{
+    struct ksigaction old;
+    if (syscall(SYS_rt_sigaction, sig, NULL, &old, sizeof old.mask) < 0)
+        return false;
+    return old.handler == SIG_IGN;
+}
+
+int ksig_set(int sig, void (*handler)(int))
+{
+    struct ksigaction ka = { .handler = handler };
+    return (int)syscall(SYS_rt_sigaction, sig, &ka, NULL, sizeof ka.mask);
+}
+
+/* glibc's internal signals (SIGCANCEL, SIGSETXID): never a caller's intent. */
+#define LIBC_INTERNAL_SIGS ((1UL << (32 - 1)) | (1UL << (33 - 1)))
+
 static void child_fail(int fd, int step, int err)
 {
     struct spawn_report r = { step, err };
@@ -95,15 +112,18 @@ static void child_setup(const struct spawn_req *r, const char *file, int rep)
 
     /* tend installs no handlers and ignores nothing (signals.c puts every
      * disposition back to default), so exec alone gives default
-     * dispositions; only the main program gets back what its caller ignored. */
+     * dispositions; only the main program gets back what its caller ignored
+     * and blocked (tini's rule), less glibc's internal signals. */
+    unsigned long kmask = 0;
     if (r->keep_signals) {
-        for (int s = 1; s < NSIG; s++)
-            if (s != SIGKILL && s != SIGSTOP && sigismember(r->orig_ignored, s) == 1)
-                signal(s, SIG_IGN);
+        for (int s = 1; s <= 64; s++)
+            if (s != SIGKILL && s != SIGSTOP && s != 32 && s != 33 &&
+                sigismember(r->orig_ignored, s) == 1)
+                ksig_set(s, SIG_IGN);
+        memcpy(&kmask, r->orig_mask, sizeof kmask);
+        kmask &= ~LIBC_INTERNAL_SIGS;
     }
-    sigset_t empty;
-    sigemptyset(&empty);
-    if (sigprocmask(SIG_SETMASK, r->keep_signals ? r->orig_mask : &empty, NULL) < 0)
+    if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &kmask, NULL, sizeof kmask) < 0)
         child_fail(rep, ST_SIGNALS, errno);
 
     for (int i = 0; i < 3; i++) {

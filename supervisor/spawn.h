@@ -33,6 +33,15 @@ struct spawn_req {
     int tty_fd;                 /* >= 0: make the child the foreground group there */
 };
 
+/* The kernel's view of signal state, beyond glibc's reach: glibc refuses
+ * to touch its own internal signals (32, 33), yet a process can inherit
+ * them blocked or ignored. Children must start clean all the same. */
+struct ksigaction { void (*handler)(int); unsigned long flags; void (*restorer)(void); unsigned long mask; };
+/* True when SIG is ignored (raw rt_sigaction query). */
+bool ksig_ignored(int sig);
+/* Set SIG's disposition to HANDLER (SIG_DFL/SIG_IGN) through the raw call. */
+int ksig_set(int sig, void (*handler)(int));
+
 /* Returns the pid, or -1 with *EXIT_CODE = 127 (not found) / 126 (cannot
  * run) / 1 (other setup failure) and a message naming the step, the file
  * and the reason in ERR. */

@@ -1,0 +1,1045 @@
+/* control.c - the control FIFO: request lines in, replies out, never blocking.
+ *
+ * Each request that names a reply FIFO becomes a client: the reply's
+ * descriptor, a buffer of what the pipe has not taken yet, and, for verbs
+ * that finish later (start, stop, restart, wait), the processes it waits on.
+ * Those complete from the proc observer; the client is freed (closing the
+ * FIFO, so the reader sees EOF) once its final line has been written.
+ */
+#include "control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proc.h"
+#include "request.h"
+#include "supervisor.h"
+
+#define OUT_MAX (1u << 20)        /* buffered reply bytes per client */
+#define DRAIN_TIMEOUT_MS 10000    /* a reader that takes nothing this long is dropped */
+#define FLUSH_MS 500              /* control_flush's last chance */
+
+enum phase {
+    PH_DONE,        /* answered */
+    PH_START,       /* waiting for RUNNING (or a failure) */
+    PH_STOP,        /* waiting for the process to be down */
+    PH_RESTART_DOWN,/* restart: waiting for the stop, then start */
+    PH_NEED_START,  /* restart: down, proc_start pending (from the kick timer) */
+    PH_WAIT,        /* wait verb: waiting for want_state */
+};
+
+struct target {
+    struct process *p;
+    enum phase phase;
+    bool was_alive;
+};
+
+struct client {
+    struct control *ctl;
+    struct client *prev, *next;
+    int fd;
+    struct watch w;
+    struct timer drain;           /* armed while the reader is not keeping up */
+    struct timer op;              /* wait verb's timeout */
+    char *out;
+    size_t len, off, cap;
+    bool final;                   /* the last line is queued */
+    bool armed;                   /* targets may be completed by events */
+    enum req_verb verb;
+    struct target *t;
+    size_t nt, pending;
+    int nfail;
+    char firsterr[256];
+    int want;                     /* wait: the state */
+    char *path;                   /* reply FIFO, for messages */
+};
+
+struct control {
+    struct supervisor *sv;
+    int fd;
+    char *path;
+    dev_t dev;
+    ino_t ino;
+    struct watch w;
+    struct timer kick;            /* deferred proc_start for restarts */
+    char in[REQ_MAX];
+    size_t inlen;
+    bool discarding;              /* inside an over-long line */
+    struct client *clients;
+};
+
+/* ---- clients: buffered non-blocking replies ---- */
+
+static void client_free(struct client *c)
+{
+    struct control *ctl = c->ctl;
+    struct loop *l = ctl->sv->loop;
+    if (c->fd >= 0) {
+        watch_del(l, &c->w);
+        close(c->fd);
+    }
+    timer_disarm(l, &c->drain);
+    timer_disarm(l, &c->op);
+    if (c->prev)
+        c->prev->next = c->next;
+    else if (ctl->clients == c)
+        ctl->clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    free(c->out);
+    free(c->t);
+    free(c->path);
+    free(c);
+}
+
+static void client_drop(struct client *c, const char *why)
+{
+    log_warn("control: dropping reply to %s: %s", c->path ? c->path : "?", why);
+    client_free(c);
+}
+
+/* Write what the pipe takes. Returns -1 when C was freed (finished or dropped). */
+static int client_flush(struct client *c)
+{
+    struct loop *l = c->ctl->sv->loop;
+    if (c->fd < 0) {
+        if (c->final) {
+            client_free(c);
+            return -1;
+        }
+        return 0;
+    }
+    bool progress = false;
+    while (c->off < c->len) {
+        ssize_t n = write(c->fd, c->out + c->off, c->len - c->off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN) {
+            if (watch_mod(l, &c->w, EPOLLOUT) < 0) {
+                client_drop(c, strerror(errno));
+                return -1;
+            }
+            /* the timeout counts from the last time the reader took something */
+            if (progress || !timer_armed(&c->drain))
+                timer_arm(l, &c->drain, DRAIN_TIMEOUT_MS);
+            return 0;
+        }
+        if (n < 0) {
+            if (errno == EPIPE)
+                log_debug("control: reader of %s went away", c->path);
+            else
+                log_warn("control: writing reply to %s: %s", c->path, strerror(errno));
+            client_free(c);
+            return -1;
+        }
+        c->off += (size_t)n;
+        progress = true;
+    }
+    c->off = c->len = 0;
+    timer_disarm(l, &c->drain);
+    if (c->final) {
+        client_free(c);
+        return -1;
+    }
+    watch_mod(l, &c->w, 0);
+    return 0;
+}
+
+static void client_put(struct client *c, const char *s, size_t n)
+{
+    if (c->fd < 0 || c->final)
+        return;
+    if (c->off > 0 && c->off == c->len)
+        c->off = c->len = 0;
+    if (c->len + n > c->cap) {
+        if (c->len - c->off + n > OUT_MAX) {
+            /* Too much unread: mark the reply broken; it is dropped at flush. */
+            log_warn("control: reply to %s exceeds %u bytes, truncated", c->path, OUT_MAX);
+            c->final = true;
+            return;
+        }
+        if (c->off > 0) {
+            memmove(c->out, c->out + c->off, c->len - c->off);
+            c->len -= c->off;
+            c->off = 0;
+        }
+        size_t cap = c->cap ? c->cap : 4096;
+        while (cap < c->len + n)
+            cap *= 2;
+        char *o = realloc(c->out, cap);
+        if (!o) {
+            log_error("control: out of memory for a reply");
+            c->final = true;
+            return;
+        }
+        c->out = o;
+        c->cap = cap;
+    }
+    memcpy(c->out + c->len, s, n);
+    c->len += n;
+}
+
+static void client_line(struct client *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void client_line(struct client *c, const char *fmt, ...)
+{
+    char buf[REQ_MAX + 512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n > sizeof buf - 2)
+        n = (int)sizeof buf - 2;
+    /* a reply line never spans lines: a newline inside would fake a final line */
+    for (int i = 0; i < n; i++)
+        if (buf[i] == '\n' || buf[i] == '\r')
+            buf[i] = ' ';
+    buf[n++] = '\n';
+    client_put(c, buf, (size_t)n);
+}
+
+/* Queue the final line and write. Returns -1 when C is gone. */
+static int client_finish(struct client *c, const char *errfmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int client_finish(struct client *c, const char *errfmt, ...)
+{
+    if (!c->final) {
+        if (errfmt) {
+            char msg[512];
+            va_list ap;
+            va_start(ap, errfmt);
+            vsnprintf(msg, sizeof msg, errfmt, ap);
+            va_end(ap);
+            client_line(c, "error: %s", msg);
+        } else {
+            client_line(c, "ok");
+        }
+        c->final = true;
+    }
+    return client_flush(c);
+}
+
+static void client_fail(struct client *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void client_fail(struct client *c, const char *fmt, ...)
+{
+    if (c->nfail++ == 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(c->firsterr, sizeof c->firsterr, fmt, ap);
+        va_end(ap);
+    }
+}
+
+/* Final line from the collected failures. */
+static int client_conclude(struct client *c)
+{
+    if (c->nfail == 0)
+        return client_finish(c, NULL);
+    if (c->nfail == 1)
+        return client_finish(c, "%s", c->firsterr);
+    return client_finish(c, "%s (and %d more failures)", c->firsterr, c->nfail - 1);
+}
+
+static void client_io(struct loop *l, struct watch *w, uint32_t events)
+{
+    struct client *c = w->arg;
+    if ((events & EPOLLOUT) && client_flush(c) < 0)
+        return;
+    if (events & (EPOLLERR | EPOLLHUP))
+        /* the reader closed its end: nobody to answer any more */
+        client_free(c);
+}
+
+static void client_drain_timeout(struct loop *l, struct timer *t)
+{
+    client_drop(t->arg, "the reader took nothing for 10 s");
+}
+
+/* Open the reply FIFO at once, while the requester waits in its open(). */
+static struct client *client_new(struct control *ctl, const char *path)
+{
+    struct client *c = calloc(1, sizeof *c);
+    if (!c) {
+        log_error("control: out of memory");
+        return NULL;
+    }
+    c->ctl = ctl;
+    c->fd = -1;
+    timer_init(&c->drain, client_drain_timeout, c);
+    timer_init(&c->op, NULL, c);
+    if (path) {
+        struct stat st;
+        c->path = strdup(path);
+        if (!c->path) {
+            free(c);
+            return NULL;
+        }
+        /* Look before opening: opening a device for writing can have effects. */
+        if (lstat(path, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+            if (errno == ENOENT)
+                log_debug("control: reply FIFO %s does not exist", path);
+            else
+                log_error("control: reply path %s is not a FIFO; not answering", path);
+            goto fail;
+        }
+        int fd;
+        do
+            fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        while (fd < 0 && errno == EINTR);
+        if (fd < 0) {
+            if (errno == ENXIO)
+                log_debug("control: nobody reads %s; not answering", path);
+            else
+                log_error("control: cannot open reply FIFO %s: %s", path, strerror(errno));
+            goto fail;
+        }
+        if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+            log_error("control: reply path %s is not a FIFO; not answering", path);
+            close(fd);
+            goto fail;
+        }
+        c->fd = fd;
+        /* no events yet: EPOLLERR still tells us when the reader goes away */
+        if (watch_add(ctl->sv->loop, &c->w, fd, 0, client_io, c) < 0) {
+            log_error("control: epoll: %s", strerror(errno));
+            close(fd);
+            goto fail;
+        }
+    }
+    c->next = ctl->clients;
+    if (c->next)
+        c->next->prev = c;
+    ctl->clients = c;
+    return c;
+fail:
+    free(c->path);
+    free(c);
+    return NULL;
+}
+
+/* ---- names ---- */
+
+static bool has_target(struct client *c, struct process *p)
+{
+    for (size_t i = 0; i < c->nt; i++)
+        if (c->t[i].p == p)
+            return true;
+    return false;
+}
+
+static int add_target(struct client *c, struct process *p)
+{
+    if (has_target(c, p))
+        return 0;
+    struct target *t = realloc(c->t, (c->nt + 1) * sizeof *t);
+    if (!t)
+        return -1;
+    c->t = t;
+    c->t[c->nt++] = (struct target){ .p = p, .phase = PH_DONE };
+    return 0;
+}
+
+static bool is_group_glob(const char *name, size_t len)
+{
+    return len > 2 && strcmp(name + len - 2, ":*") == 0;
+}
+
+/* Resolve NAMES into C's targets (each process once). Returns 0, or -1
+ * after answering the error: one unknown name and nothing is done. */
+static int resolve(struct client *c, char *const names[], int n)
+{
+    struct supervisor *sv = c->ctl->sv;
+    for (int i = 0; i < n; i++) {
+        const char *name = names[i];
+        size_t len = strlen(name);
+        bool matched = false;
+        struct process *p = NULL;
+        if (strcmp(name, "all") != 0 && !is_group_glob(name, len))
+            p = supervisor_find(sv, name);
+        if (p) {
+            matched = true;
+            if (add_target(c, p) < 0)
+                goto oom;
+        } else {
+            /* all, group:*, or a bare group name: every process of it */
+            size_t glen = is_group_glob(name, len) ? len - 2 : len;
+            bool every = strcmp(name, "all") == 0;
+            for (size_t k = 0; k < sv->nprocs; k++) {
+                struct process *q = sv->procs[k];
+                if (q->removed)
+                    continue;
+                if (!every && (strlen(q->cfg->group) != glen
+                               || strncmp(q->cfg->group, name, glen) != 0))
+                    continue;
+                matched = true;
+                if (add_target(c, q) < 0)
+                    goto oom;
+            }
+            if (every)
+                matched = true;
+        }
+        if (!matched) {
+            client_finish(c, "no such process: %s", name);
+            return -1;
+        }
+    }
+    return 0;
+oom:
+    client_finish(c, "out of memory");
+    return -1;
+}
+
+static const char *pname(const struct process *p) { return p->cfg->fullname; }
+
+/* ---- completion of waiting targets ---- */
+
+/* Judge target T against its process's current state. */
+static void target_eval(struct client *c, struct target *t)
+{
+    struct process *p = t->p;
+    enum pstate s = p->state;
+    switch (t->phase) {
+    case PH_RESTART_DOWN:
+        if (s == PS_RUNNING || s == PS_STARTING || s == PS_STOPPING)
+            return;
+        if (t->was_alive)
+            client_line(c, "%s: stopped", pname(p));
+        t->phase = PH_NEED_START;
+        timer_arm(c->ctl->sv->loop, &c->ctl->kick, 0);
+        return;
+    case PH_START:
+        if (s == PS_RUNNING) {
+            client_line(c, "%s: started", pname(p));
+        } else if (s == PS_FATAL) {
+            client_line(c, "%s: ERROR (spawn error)", pname(p));
+            client_fail(c, "%s: spawn error%s%s", pname(p), p->reason[0] ? ": " : "", p->reason);
+        } else if (s == PS_STOPPED && p->pending_start) {
+            return;     /* waiting for its depends_on to be RUNNING */
+        } else if (s == PS_STOPPED || s == PS_STOPPING || s == PS_EXITED) {
+            client_line(c, "%s: ERROR (abnormal termination)", pname(p));
+            client_fail(c, "%s: abnormal termination", pname(p));
+        } else {
+            return;     /* STARTING, BACKOFF: still trying */
+        }
+        break;
+    case PH_STOP:
+        if (s == PS_RUNNING || s == PS_STARTING || s == PS_STOPPING)
+            return;
+        client_line(c, "%s: stopped", pname(p));
+        break;
+    case PH_WAIT:
+        if ((int)s != c->want)
+            return;
+        break;
+    case PH_NEED_START:
+    case PH_DONE:
+        return;
+    }
+    t->phase = PH_DONE;
+    c->pending--;
+}
+
+/* Conclude C when nothing is pending. Returns -1 when C is gone. */
+static int client_check_done(struct client *c)
+{
+    if (c->pending > 0 || c->final)
+        return 0;
+    return client_conclude(c);
+}
+
+static void observer(void *arg, struct process *p, enum proc_event ev, enum pstate old)
+{
+    struct control *ctl = arg;
+    struct client *next;
+    for (struct client *c = ctl->clients; c; c = next) {
+        next = c->next;
+        if (!c->armed || c->pending == 0)
+            continue;
+        bool hit = false;
+        for (size_t i = 0; i < c->nt; i++) {
+            struct target *t = &c->t[i];
+            if (t->p != p || t->phase == PH_DONE)
+                continue;
+            hit = true;
+            if (ev == PROC_EV_REMOVED) {
+                client_line(c, "%s: ERROR (removed by reload)", pname(p));
+                client_fail(c, "%s: removed by reload", pname(p));
+                t->phase = PH_DONE;
+                c->pending--;
+            } else {
+                target_eval(c, t);
+            }
+        }
+        if (ev == PROC_EV_REMOVED)
+            for (size_t i = 0; i < c->nt; i++)
+                if (c->t[i].p == p)
+                    c->t[i].p = NULL;   /* about to be freed */
+        if (hit)
+            client_check_done(c);
+    }
+}
+
+/* Deferred starts of restarts: run from the loop, not inside an observer
+ * call, so proc never sees a start nested in its own notification. */
+static void kick(struct loop *l, struct timer *tm)
+{
+    struct control *ctl = tm->arg;
+    struct client *next;
+    for (struct client *c = ctl->clients; c; c = next) {
+        next = c->next;
+        bool any = false;
+        for (size_t i = 0; i < c->nt; i++) {
+            struct target *t = &c->t[i];
+            if (t->phase != PH_NEED_START)
+                continue;
+            any = true;
+            char err[256] = "";
+            bool already = false;
+            c->armed = false;
+            int rc = proc_start(t->p, &already, err, sizeof err);
+            c->armed = true;
+            if (rc < 0) {
+                client_line(c, "%s: ERROR (%s)", pname(t->p), err);
+                client_fail(c, "%s: %s", pname(t->p), err);
+                t->phase = PH_DONE;
+                c->pending--;
+            } else {
+                t->phase = PH_START;
+                target_eval(c, t);
+            }
+        }
+        if (any)
+            client_check_done(c);
+    }
+}
+
+static void wait_timeout(struct loop *l, struct timer *tm)
+{
+    struct client *c = tm->arg;
+    for (size_t i = 0; i < c->nt; i++) {
+        struct target *t = &c->t[i];
+        if (t->phase == PH_WAIT) {
+            client_fail(c, "timed out waiting for %s to be %s (it is %s)", pname(t->p),
+                        pstate_name((enum pstate)c->want), pstate_name(t->p->state));
+            t->phase = PH_DONE;
+        }
+    }
+    c->pending = 0;
+    client_conclude(c);
+}
+
+/* ---- verbs ---- */
+
+static void fill_rec(const struct process *p, struct status_rec *r, char *exitbuf, size_t exitlen,
+                     char *desc, size_t desclen)
+{
+    proc_exit_string(p, exitbuf, exitlen);
+    proc_describe(p, desc, desclen);
+    *r = (struct status_rec){
+        .name = p->cfg->fullname, .state = (char *)pstate_name(p->state), .pid = p->pid,
+        .exit = exitbuf, .restarts = p->restarts, .since = (long long)p->since,
+        .fine = p->state == PS_RUNNING || proc_finished_ok(p),
+        .desc = desc, .text = (char *)p->status_text,
+    };
+}
+
+static void do_status(struct client *c, struct request *r)
+{
+    struct supervisor *sv = c->ctl->sv;
+    int argi = 0;
+    bool machine = false;
+    if (r->argc > 0 && strcmp(r->argv[0], "-j") == 0) {
+        machine = true;
+        argi = 1;
+    }
+    if (r->argc - argi == 0) {
+        for (size_t k = 0; k < sv->nprocs; k++)
+            if (add_target(c, sv->procs[k]) < 0) {
+                client_finish(c, "out of memory");
+                return;
+            }
+    } else if (resolve(c, r->argv + argi, r->argc - argi) < 0) {
+        return;
+    }
+    size_t longest = 0;
+    for (size_t i = 0; i < c->nt; i++) {
+        size_t l = strlen(pname(c->t[i].p));
+        if (l > longest)
+            longest = l;
+    }
+    int width = status_name_width(longest);
+    char line[2048], exitbuf[32], desc[256];
+    for (size_t i = 0; i < c->nt; i++) {
+        struct status_rec rec;
+        fill_rec(c->t[i].p, &rec, exitbuf, sizeof exitbuf, desc, sizeof desc);
+        int n = machine ? status_rec_format(line, sizeof line, &rec)
+                        : status_rec_text(line, sizeof line, &rec, width);
+        if (n >= 0)
+            client_line(c, "%s", line);
+    }
+    client_finish(c, NULL);
+}
+
+/* Returns -1 when C may be gone. */
+static int do_action(struct client *c, struct request *r)
+{
+    char *const *names = r->argv;
+    int nnames = r->argc;
+    int sig = 0;
+    if (r->verb == VERB_SIGNAL) {
+        sig = conf_signal_parse(r->argv[0]);
+        if (sig <= 0 || sig >= 65) {
+            client_finish(c, "unknown signal: %s", r->argv[0]);
+            return -1;
+        }
+        names++;
+        nnames--;
+    }
+    if (resolve(c, names, nnames) < 0)
+        return -1;
+    c->armed = false;       /* our own calls below notify the observer */
+    for (size_t i = 0; i < c->nt; i++) {
+        struct target *t = &c->t[i];
+        struct process *p = t->p;
+        bool already = false;
+        char err[256] = "";
+        switch (r->verb) {
+        case VERB_START:
+            if (proc_start(p, &already, err, sizeof err) < 0) {
+                client_line(c, "%s: ERROR (%s)", pname(p), err);
+                client_fail(c, "%s: %s", pname(p), err);
+            } else if (already) {
+                client_line(c, "%s: ERROR (already started)", pname(p));
+                client_fail(c, "%s: already started", pname(p));
+            } else {
+                t->phase = PH_START;
+            }
+            break;
+        case VERB_STOP:
+            proc_stop(p, &already);
+            if (already) {
+                client_line(c, "%s: ERROR (not running)", pname(p));
+                client_fail(c, "%s: not running", pname(p));
+            } else {
+                t->phase = PH_STOP;
+            }
+            break;
+        case VERB_RESTART:
+            t->was_alive = p->state == PS_RUNNING || p->state == PS_STARTING
+                || p->state == PS_STOPPING;
+            if (t->was_alive)
+                proc_stop(p, &already);
+            t->phase = PH_RESTART_DOWN;
+            break;
+        case VERB_SIGNAL:
+            if (!proc_alive(p)) {
+                client_line(c, "%s: ERROR (not running)", pname(p));
+                client_fail(c, "%s: not running", pname(p));
+            } else if (proc_signal(p, sig) < 0) {
+                client_line(c, "%s: ERROR (%s)", pname(p), strerror(errno));
+                client_fail(c, "%s: %s", pname(p), strerror(errno));
+            } else {
+                client_line(c, "%s: signalled", pname(p));
+            }
+            break;
+        default:
+            break;
+        }
+        if (t->phase != PH_DONE)
+            c->pending++;
+    }
+    c->armed = true;
+    /* catch what happened synchronously (startsecs = 0, already down) */
+    for (size_t i = 0; i < c->nt; i++)
+        if (c->t[i].phase != PH_DONE)
+            target_eval(c, &c->t[i]);
+    return client_check_done(c);
+}
+
+static void do_wait(struct client *c, struct request *r)
+{
+    int st = pstate_parse(r->argv[1]);
+    if (st < 0) {
+        client_finish(c, "unknown state: %s (one of STOPPED, STARTING, RUNNING, BACKOFF, "
+                      "STOPPING, EXITED, FATAL)", r->argv[1]);
+        return;
+    }
+    double secs = 10;
+    if (r->argc > 2) {
+        char *end;
+        errno = 0;
+        secs = strtod(r->argv[2], &end);
+        if (errno || end == r->argv[2] || *end || !(secs >= 0 && secs <= 31536000)) {
+            client_finish(c, "invalid timeout: %s (seconds, 0 to 31536000)", r->argv[2]);
+            return;
+        }
+    }
+    if (resolve(c, r->argv, 1) < 0)
+        return;
+    c->want = st;
+    for (size_t i = 0; i < c->nt; i++) {
+        c->t[i].phase = PH_WAIT;
+        c->pending++;
+        target_eval(c, &c->t[i]);
+    }
+    c->armed = true;
+    if (client_check_done(c) < 0 || c->final)
+        return;
+    if (c->fd < 0) {            /* nobody to tell: do not keep it */
+        c->final = true;
+        client_flush(c);
+        return;
+    }
+    c->op.cb = wait_timeout;
+    timer_arm(c->ctl->sv->loop, &c->op, (uint64_t)(secs * 1000 + 0.5));
+}
+
+static void do_pid(struct client *c, struct request *r)
+{
+    if (r->argc == 0) {
+        client_line(c, "%ld", (long)getpid());
+        client_finish(c, NULL);
+        return;
+    }
+    if (resolve(c, r->argv, r->argc) < 0)
+        return;
+    for (size_t i = 0; i < c->nt; i++)
+        client_line(c, "%ld", (long)c->t[i].p->pid);
+    client_finish(c, NULL);
+}
+
+static void do_logfile(struct client *c, struct request *r)
+{
+    bool err_stream = false;
+    if (r->argc > 1) {
+        if (strcmp(r->argv[1], "stderr") == 0)
+            err_stream = true;
+        else if (strcmp(r->argv[1], "stdout") != 0) {
+            client_finish(c, "unknown stream: %s (stdout or stderr)", r->argv[1]);
+            return;
+        }
+    }
+    struct process *p = supervisor_find(c->ctl->sv, r->argv[0]);
+    if (!p) {
+        client_finish(c, "no such process: %s", r->argv[0]);
+        return;
+    }
+    const char *sn = err_stream ? "stderr" : "stdout";
+    if (err_stream && p->cfg->redirect_stderr) {
+        client_finish(c, "%s: stderr is redirected to stdout (redirect_stderr = true)", pname(p));
+        return;
+    }
+    const struct log_target *lt = err_stream ? &p->cfg->stderr_log : &p->cfg->stdout_log;
+    const char *kind = NULL;
+    switch (lt->kind) {
+    case LOG_FILE:
+        client_line(c, "%s", lt->path);
+        client_finish(c, NULL);
+        return;
+    case LOG_INHERIT: kind = "inherit"; break;
+    case LOG_NONE: kind = "NONE"; break;
+    case LOG_STDOUT: kind = "/dev/stdout"; break;
+    case LOG_STDERR: kind = "/dev/stderr"; break;
+    }
+    client_finish(c, "%s: %s is not captured to a file (%s_logfile = %s)", pname(p), sn, sn,
+                  kind ? kind : "?");
+}
+
+static void do_reload(struct client *c)
+{
+    struct conf_diags d = { 0 };
+    int rc = supervisor_reload(c->ctl->sv, &d);
+    char *text = NULL;
+    size_t textlen = 0;
+    FILE *m = open_memstream(&text, &textlen);
+    if (m) {
+        conf_diags_print(&d, m);
+        fclose(m);
+        for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+            nl = strchr(line, '\n');
+            if (nl)
+                *nl = '\0';
+            if (*line)
+                client_line(c, "%s", line);
+        }
+        free(text);
+    }
+    int nerr = d.nerrors;
+    conf_diags_free(&d);
+    if (rc < 0)
+        client_finish(c, "configuration has errors (%d), nothing changed", nerr);
+    else
+        client_finish(c, NULL);
+}
+
+static void execute(struct control *ctl, struct request *r)
+{
+    struct client *c = client_new(ctl, r->reply);
+    if (!c) {
+        /* no reply possible, but a fire-and-forget request still acts */
+        if (r->reply)
+            return;
+        log_error("control: out of memory");
+        return;
+    }
+    c->verb = r->verb;
+    switch (r->verb) {
+    case VERB_STATUS: do_status(c, r); return;
+    case VERB_START: case VERB_STOP: case VERB_RESTART: case VERB_SIGNAL:
+        if (do_action(c, r) < 0)
+            return;
+        break;
+    case VERB_PID: do_pid(c, r); return;
+    case VERB_RELOAD: do_reload(c); return;
+    case VERB_REOPEN:
+        supervisor_reopen(ctl->sv);
+        client_finish(c, NULL);
+        return;
+    case VERB_SHUTDOWN: {
+        struct supervisor *sv = ctl->sv;
+        client_finish(c, NULL);   /* answered before anything stops */
+        supervisor_shutdown(sv, 0, "shutdown requested");
+        return;
+    }
+    case VERB_VERSION:
+        client_line(c, "%s", TEND_VERSION);
+        client_finish(c, NULL);
+        return;
+    case VERB_WAIT: do_wait(c, r); return;
+    case VERB_LOGFILE: do_logfile(c, r); return;
+    }
+    /* fire-and-forget: the action is under way and nobody waits for the
+     * answer; only a restart's second half (the start) still needs C */
+    if (c->fd < 0 && !c->final && r->verb != VERB_RESTART) {
+        c->final = true;
+        client_flush(c);
+    }
+}
+
+/* A request that names a reply FIFO but cannot be executed: answer the error. */
+static void answer_error(struct control *ctl, const char *reply, const char *msg)
+{
+    struct client *c = client_new(ctl, reply);
+    if (c)
+        client_finish(c, "%s", msg);
+}
+
+static void handle_line(struct control *ctl, const char *line, size_t len)
+{
+    static struct request r;   /* 20 KiB: not on the stack; tend is single-threaded */
+    char err[512];
+    int rc = request_parse(line, len, &r, err, sizeof err);
+    if (rc == 1)
+        return;
+    if (rc < 0) {
+        log_error("control: bad request: %s", err);
+        if (r.reply)
+            answer_error(ctl, r.reply, err);
+        return;
+    }
+    log_debug("control: %s%s%s", r.verb_name, r.reply ? " reply to " : "",
+              r.reply ? r.reply : "");
+    execute(ctl, &r);
+}
+
+static void control_read(struct loop *l, struct watch *w, uint32_t events)
+{
+    struct control *ctl = w->arg;
+    for (;;) {
+        ssize_t n = read(ctl->fd, ctl->in + ctl->inlen, sizeof ctl->in - ctl->inlen);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            if (errno != EAGAIN)
+                log_error("control: read %s: %s", ctl->path, strerror(errno));
+            return;
+        }
+        if (n == 0)     /* cannot happen while we hold a write end; be safe */
+            return;
+        size_t start = 0, end = ctl->inlen + (size_t)n;
+        for (size_t i = ctl->inlen; i < end; i++) {
+            if (ctl->in[i] != '\n')
+                continue;
+            if (ctl->discarding) {
+                ctl->discarding = false;
+                log_error("control: request longer than %d bytes discarded", REQ_MAX);
+            } else {
+                handle_line(ctl, ctl->in + start, i - start);
+            }
+            start = i + 1;
+        }
+        memmove(ctl->in, ctl->in + start, end - start);
+        ctl->inlen = end - start;
+        if (ctl->inlen == sizeof ctl->in) {
+            /* REQ_MAX bytes without a newline: too long; skip to its end */
+            ctl->discarding = true;
+            ctl->inlen = 0;
+        }
+    }
+}
+
+/* ---- the FIFO ---- */
+
+struct control *control_open(struct supervisor *sv, char *err, size_t errlen)
+{
+    const struct tend_config *cfg = sv->cfg;
+    const char *path = cfg->control;
+    struct stat st;
+    struct control *c = calloc(1, sizeof *c);
+    if (!c || !(c->path = strdup(path))) {
+        snprintf(err, errlen, "out of memory");
+        free(c);
+        return NULL;
+    }
+    c->sv = sv;
+    c->fd = -1;
+    for (int tries = 0;; tries++) {
+        if (lstat(path, &st) == 0) {
+            if (S_ISLNK(st.st_mode)) {
+                snprintf(err, errlen, "control FIFO %s is a symlink; refusing to use it", path);
+                goto fail;
+            }
+            if (!S_ISFIFO(st.st_mode)) {
+                snprintf(err, errlen, "control path %s exists and is not a FIFO; refusing to "
+                         "use it", path);
+                goto fail;
+            }
+            if (st.st_uid != geteuid()) {
+                snprintf(err, errlen, "control FIFO %s is owned by uid %ld, not us; refusing "
+                         "to use it", path, (long)st.st_uid);
+                goto fail;
+            }
+            break;
+        }
+        if (errno != ENOENT) {
+            snprintf(err, errlen, "control FIFO %s: %s", path, strerror(errno));
+            goto fail;
+        }
+        if (mkfifo(path, cfg->control_mode & 07777) == 0)
+            break;
+        if (errno != EEXIST || tries > 2) {
+            snprintf(err, errlen, "cannot create control FIFO %s: %s", path, strerror(errno));
+            goto fail;
+        }
+    }
+    /* O_RDWR: we are a writer too, so reads never see EOF when clients leave */
+    c->fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+    if (c->fd < 0) {
+        snprintf(err, errlen, "cannot open control FIFO %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (fstat(c->fd, &st) < 0 || !S_ISFIFO(st.st_mode) || st.st_uid != geteuid()) {
+        snprintf(err, errlen, "control FIFO %s changed under us; refusing to use it", path);
+        goto fail;
+    }
+    c->dev = st.st_dev;
+    c->ino = st.st_ino;
+    /* exact mode (mkfifo is subject to the umask; a reused FIFO may differ) */
+    if (fchmod(c->fd, cfg->control_mode & 07777) < 0) {
+        snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (cfg->control_group_set && fchown(c->fd, (uid_t)-1, cfg->control_group) < 0) {
+        snprintf(err, errlen, "chgrp %s to gid %ld: %s", path, (long)cfg->control_group,
+                 strerror(errno));
+        goto fail;
+    }
+    timer_init(&c->kick, kick, c);
+    if (watch_add(sv->loop, &c->w, c->fd, EPOLLIN, control_read, c) < 0) {
+        snprintf(err, errlen, "epoll: %s", strerror(errno));
+        goto fail;
+    }
+    proc_observe(sv, observer, c);
+    log_debug("control: listening on %s", path);
+    return c;
+fail:
+    if (c->fd >= 0)
+        close(c->fd);
+    free(c->path);
+    free(c);
+    return NULL;
+}
+
+void control_flush(struct control *c)
+{
+    if (!c)
+        return;
+    struct client *next;
+    for (struct client *cl = c->clients; cl; cl = next) {
+        next = cl->next;
+        if (!cl->final) {
+            cl->pending = 0;
+            client_finish(cl, "tend is shutting down");
+        }
+    }
+    uint64_t deadline = loop_now() + FLUSH_MS;
+    while (c->clients) {
+        uint64_t now = loop_now();
+        if (now >= deadline)
+            break;
+        size_t n = 0;
+        for (struct client *cl = c->clients; cl; cl = cl->next)
+            n++;
+        struct pollfd *pf = calloc(n, sizeof *pf);
+        struct client **who = calloc(n, sizeof *who);
+        if (!pf || !who) {
+            free(pf);
+            free(who);
+            break;
+        }
+        size_t i = 0;
+        for (struct client *cl = c->clients; cl; cl = cl->next, i++) {
+            pf[i] = (struct pollfd){ .fd = cl->fd, .events = POLLOUT };
+            who[i] = cl;
+        }
+        int r = poll(pf, n, (int)(deadline - now));
+        if (r > 0)
+            for (i = 0; i < n; i++)
+                if (pf[i].revents)
+                    client_flush(who[i]);   /* frees it when done or broken */
+        free(pf);
+        free(who);
+        if (r < 0 && errno != EINTR)
+            break;
+    }
+}
+
+void control_close(struct control *c)
+{
+    if (!c)
+        return;
+    struct supervisor *sv = c->sv;
+    while (c->clients)
+        client_free(c->clients);
+    /* no proc_unobserve() exists: take our entry out of the table */
+    for (size_t i = 0; i < sv->nobservers; i++) {
+        if (sv->observers[i].cb == observer && sv->observers[i].arg == c) {
+            memmove(&sv->observers[i], &sv->observers[i + 1],
+                    (sv->nobservers - i - 1) * sizeof sv->observers[0]);
+            sv->nobservers--;
+            break;
+        }
+    }
+    timer_disarm(sv->loop, &c->kick);
+    watch_del(sv->loop, &c->w);
+    close(c->fd);
+    struct stat st;
+    /* unlink only the FIFO we made, not whatever may have replaced it */
+    if (lstat(c->path, &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino
+        && unlink(c->path) < 0)
+        log_warn("control: cannot remove %s: %s", c->path, strerror(errno));
+    free(c->path);
+    free(c);
+}
