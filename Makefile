@@ -57,7 +57,7 @@ TEST_ENV = TEND_BIN=$(ABS_BUILD)/tend TENDCTL_BIN=$(ABS_BUILD)/tendctl \
 	ASAN_OPTIONS=log_path=$(ABS_BUILD)/sanitizer/asan:detect_leaks=1 \
 	UBSAN_OPTIONS=log_path=$(ABS_BUILD)/sanitizer/ubsan:print_stacktrace=1:halt_on_error=1
 
-.PHONY: all deps check check-unit check-integration run bench install uninstall clean fuzz
+.PHONY: all deps check check-unit check-integration check-valgrind soak run bench install uninstall clean fuzz
 
 all: $(BUILD)/tend $(BUILD)/tendctl
 
@@ -128,8 +128,17 @@ run: all
 bench: all $(HELPER_BIN)
 	@$(TEST_ENV) sh bench/run
 
+# Fuzzing (clang + libFuzzer) and valgrind: see fuzz/fuzz.mk and tests/valgrind.
 fuzz:
-	$(MAKE) -f bench/fuzz.mk
+	$(MAKE) -f fuzz/fuzz.mk FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60)
+
+# Long run of a crash loop and a chatty program: tend's RSS and fds must stay flat.
+soak: all $(BUILD)/helpers/bench_proc
+	@$(TEST_ENV) sh bench/soak $(or $(SECS),600)
+
+check-valgrind: all $(INTEG_BIN) $(HELPER_BIN)
+	@$(TEST_ENV) TEND_BIN=$(abspath tests/valgrind-tend) TEND_REAL_BIN=$(ABS_BUILD)/tend \
+		sh tests/run-all.sh $(INTEG_BIN)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
