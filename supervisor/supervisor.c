@@ -436,6 +436,23 @@ int supervisor_reload(struct supervisor *sv, struct conf_diags *d)
             sv->procs[i]->is_main = true;
             sv->main = sv->procs[i];
         }
+    /* [supervisor] settings: most are read live from sv->cfg; these two
+     * name things tend made at start-up and cannot move under its users. */
+    struct tend_config *oc = sv->cfg;
+    if (strcmp(oc->rundir, nc->rundir) || strcmp(oc->control, nc->control)) {
+        log_warn("reload: rundir/control changed; the new paths apply after a restart of tend");
+        char *t = nc->rundir;
+        nc->rundir = oc->rundir;
+        oc->rundir = t;
+        t = nc->control;
+        nc->control = oc->control;
+        oc->control = t;
+    }
+    if ((oc->logfile == NULL) != (nc->logfile == NULL) ||
+        (oc->logfile && strcmp(oc->logfile, nc->logfile))) {
+        if (log_open(nc->logfile) < 0)
+            log_error("reload: cannot open logfile %s: %s", nc->logfile, strerror(errno));
+    }
     push((void ***)&retired, &nretired, &capretired, sv->cfg);
     sv->cfg = nc;
     log_set_level(nc->loglevel);
