@@ -86,10 +86,10 @@ $(BUILD)/libsup.a: $(SUP_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/tend: $(BUILD)/obj/supervisor/main.o $(BUILD)/libsup.a $(BUILD)/libconf.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(INIH_LIBS) -lm
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(INIH_LIBS)
 
 $(BUILD)/tendctl: $(BUILD)/obj/supervisor/tendctl.o $(BUILD)/libsup.a $(BUILD)/libconf.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(INIH_LIBS) -lm
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(INIH_LIBS)
 
 # conf/ unit tests need only the configuration library.
 $(BUILD)/tests/unit/test_conf%: $(BUILD)/obj/tests/unit/test_conf%.o $(BUILD)/libconf.a

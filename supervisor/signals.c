@@ -137,17 +137,18 @@ int signals_setup(struct supervisor *sv)
     sigdelset(&all, SIGSTOP);
     if (sigprocmask(SIG_BLOCK, &all, &sv->orig_mask) < 0)
         return -1;
-    sigemptyset(&sv->orig_ignored);
-    for (int s = 1; s <= 64; s++)
-        if (ksig_ignored(s))
-            sigaddset(&sv->orig_ignored, s); /* glibc refuses 32/33: spawn skips them */
     /* An ignored signal never reaches the signalfd (and an ignored SIGCHLD
      * would make the kernel reap for us): back to default, still blocked.
      * The raw call also clears glibc's internal signals, which glibc's own
-     * wrappers cannot, so children inherit nothing ignored. */
-    for (int s = 1; s <= 64; s++)
-        if (s != SIGKILL && s != SIGSTOP && ksig_ignored(s))
-            ksig_set(s, SIG_DFL);
+     * wrappers cannot, so children inherit nothing ignored. What was
+     * ignored is kept for the main program (tini's rule). */
+    sigemptyset(&sv->orig_ignored);
+    for (int s = 1; s <= 64; s++) {
+        if (s == SIGKILL || s == SIGSTOP || !ksig_ignored(s))
+            continue;
+        sigaddset(&sv->orig_ignored, s); /* fails for glibc's 32/33: spawn skips them */
+        ksig_set(s, SIG_DFL);
+    }
     int fd = signalfd(-1, &all, SFD_NONBLOCK | SFD_CLOEXEC);
     if (fd < 0)
         return -1;
