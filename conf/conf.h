@@ -155,6 +155,22 @@ struct tend_config {
     char *path;            /* the main file as given to conf_load (for messages), or NULL */
 };
 
+/* User and group names (user =, control_group =) are looked up through
+ * these hooks, so that libconf itself references no NSS function and a
+ * program that only needs paths from the config (tendctl) links statically
+ * without glibc's NSS caveats. Until conf_use_system_accounts() is called,
+ * names are kept unresolved (uid and gid -1) and only numbers are checked.
+ * tend calls it once at start-up; so do the tests. */
+struct passwd;
+struct group;
+struct conf_accounts {
+    struct passwd *(*by_name)(const char *name);
+    struct passwd *(*by_uid)(uid_t uid);
+    struct group *(*group_by_name)(const char *name);
+};
+extern const struct conf_accounts *conf_accounts;
+void conf_use_system_accounts(void);
+
 /* Load PATH and everything it includes. Returns NULL when any error was
  * found (every error is in D, not just the first). Warnings do not fail. */
 struct tend_config *conf_load(const char *path, struct conf_diags *d);

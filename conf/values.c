@@ -305,20 +305,25 @@ static bool lookup_failed(int e)
     return e && e != ENOENT && e != ESRCH && e != EBADF && e != EPERM;
 }
 
+const struct conf_accounts *conf_accounts;
+
 int cf_parse_user(const char *s, uid_t *uid, gid_t *gid, char **name, char **err)
 {
     struct passwd *pw;
     long n;
     errno = 0;
-    if (parse_long(s, &n) == 0) {
-        if (n < 0 || n > (long)INT_MAX) {
-            *err = cf_xasprintf("'%s' is not a valid uid", s);
-            return -1;
-        }
-        pw = getpwuid((uid_t)n);
-    } else {
-        pw = getpwnam(s);
+    bool numeric = parse_long(s, &n) == 0;
+    if (numeric && (n < 0 || n > (long)INT_MAX)) {
+        *err = cf_xasprintf("'%s' is not a valid uid", s);
+        return -1;
     }
+    if (!conf_accounts) {
+        *uid = (uid_t)-1;
+        *gid = (gid_t)-1;
+        *name = cf_xstrdup(s);
+        return 0;
+    }
+    pw = numeric ? conf_accounts->by_uid((uid_t)n) : conf_accounts->by_name(s);
     if (!pw) {
         *err = lookup_failed(errno) ? cf_xasprintf("cannot look up user '%s': %s", s, strerror(errno))
                      : cf_xasprintf("no such user '%s'", s);
@@ -341,8 +346,12 @@ int cf_parse_group(const char *s, gid_t *gid, char **err)
         *gid = (gid_t)n;
         return 0;
     }
+    if (!conf_accounts) {
+        *gid = (gid_t)-1;
+        return 0;
+    }
     errno = 0;
-    struct group *gr = getgrnam(s);
+    struct group *gr = conf_accounts->group_by_name(s);
     if (!gr) {
         *err = lookup_failed(errno) ? cf_xasprintf("cannot look up group '%s': %s", s, strerror(errno))
                      : cf_xasprintf("no such group '%s'", s);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "statusfile.h"
 #include "proc.h"
 #include "request.h"
 #include "supervisor.h"
@@ -226,6 +227,9 @@ static int client_finish(struct client *c, const char *errfmt, ...)
             client_line(c, "ok");
         }
         c->final = true;
+        /* A client that got its answer may read the status file next: it
+         * must already say what the answer says. */
+        statusfile_flush(c->ctl->sv);
     }
     return client_flush(c);
 }

@@ -178,6 +178,7 @@ static int setup_rundir(struct supervisor *sv, bool optional)
 int main(int argc, char **argv)
 {
     fd_hygiene();
+    conf_use_system_accounts();
     struct options o = { 0 };
     if (parse_args(argc, argv, &o) < 0) {
         usage(stderr);

@@ -448,6 +448,7 @@ END_TEST
 
 int main(void)
 {
+    conf_use_system_accounts(); /* user and group names are resolved */
     Suite *s = suite_create("conf_check");
     TCase *tc = t_tcase(s, "names");
     tcase_add_test(tc, test_sections);

@@ -465,6 +465,7 @@ END_TEST
 
 int main(void)
 {
+    conf_use_system_accounts(); /* user and group names are resolved */
     Suite *s = suite_create("conf_keys");
     TCase *tc = t_tcase(s, "supervisor");
     tcase_add_test(tc, test_supervisor_defaults);

@@ -306,6 +306,7 @@ END_TEST
 
 int main(void)
 {
+    conf_use_system_accounts(); /* user and group names are resolved */
     Suite *s = suite_create("conf_load");
     TCase *tc = t_tcase(s, "reader");
     tcase_add_test(tc, test_long_lines);

@@ -264,6 +264,7 @@ END_TEST
 
 int main(void)
 {
+    conf_use_system_accounts(); /* user and group names are resolved */
     Suite *s = suite_create("conf_values");
     TCase *tc = t_tcase(s, "values");
     tcase_add_test(tc, test_bool);

@@ -153,6 +153,7 @@ END_TEST
 
 int main(void)
 {
+    conf_use_system_accounts(); /* user and group names are resolved */
     Suite *s = suite_create("conf_words");
     TCase *tc = t_tcase(s, "words");
     tcase_add_test(tc, test_plain);
