@@ -94,7 +94,8 @@ static void on_signal(struct loop *l, struct watch *w, uint32_t events)
                 on_stop_signal(sv, sig);
                 break;
             case SIGHUP:
-                if (sv->cfg->sighup == SIGHUP_FORWARD) {
+                /* tend -- CMD alone has nothing to reload: behave as tini. */
+                if (sv->cfg->sighup == SIGHUP_FORWARD || !sv->config_path) {
                     forward(sv, sig);
                 } else {
                     struct conf_diags d = { 0 };

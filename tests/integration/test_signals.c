@@ -421,6 +421,21 @@ START_TEST(signal_burst)
 }
 END_TEST
 
+/* tend -- CMD without a config has nothing to reload: SIGHUP goes to the
+ * command, as with tini, and tend keeps running. */
+START_TEST(sighup_forwarded_without_config)
+{
+    char probe[PATH_MAX];
+    struct th *t = start_probe(probe, sizeof probe, NULL);
+    ck_assert_int_eq(wait_handles(t->pid, SIGHUP, 5000), 0);
+    ck_assert_int_eq(kill(t->pid, SIGHUP), 0);
+    ck_assert_msg(wait_sig(probe, SIGHUP, 1, 5000) == 0, "SIGHUP not forwarded");
+    ck_assert(th_pid_alive(t->pid));
+    ck_assert_int_eq(th_stop(t, SIGTERM, 10000), 128 + SIGTERM);
+    th_free(t);
+}
+END_TEST
+
 /* main = true with stopwaitsecs: the main program ignores the forwarded
  * SIGTERM, gets SIGKILL after stopwaitsecs, tend exits 137. */
 START_TEST(main_ignoring_term_is_killed)
@@ -736,6 +751,7 @@ static Suite *signals_suite(void)
     tcase_add_test(tc, tstp_ttou_do_not_stop);
     tcase_add_test(tc, signals_racing_main_exit);
     tcase_add_test(tc, signal_burst);
+    tcase_add_test(tc, sighup_forwarded_without_config);
     tcase_add_test(tc, main_ignoring_term_is_killed);
     suite_add_tcase(s, tc);
 
