@@ -144,9 +144,13 @@ fuzz:
 soak: all $(BUILD)/helpers/bench_proc
 	@$(TEST_ENV) sh bench/soak $(or $(SECS),600)
 
+# Every integration test with tend under valgrind; any report fails the run.
 check-valgrind: all $(INTEG_BIN) $(HELPER_BIN)
-	@$(TEST_ENV) TEND_BIN=$(abspath tests/valgrind-tend) TEND_REAL_BIN=$(ABS_BUILD)/tend \
-		sh tests/run-all.sh $(INTEG_BIN)
+	@rm -rf $(BUILD)/valgrind; mkdir -p $(BUILD)/valgrind; \
+	$(TEST_ENV) TEND_BIN=$(abspath tests/valgrind-tend) TEND_REAL_BIN=$(ABS_BUILD)/tend \
+		TEND_VALGRIND_DIR=$(ABS_BUILD)/valgrind sh tests/run-all.sh $(INTEG_BIN); rc=$$?; \
+	if [ -n "$$(find $(BUILD)/valgrind -type f -size +0)" ]; then echo "valgrind reports:" >&2; \
+		find $(BUILD)/valgrind -type f -size +0 -exec cat {} + >&2; rc=1; fi; exit $$rc
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5

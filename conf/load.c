@@ -28,6 +28,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <unistd.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <ini.h>
 #include <limits.h>
@@ -324,18 +326,38 @@ static void read_file(struct loader *ld, const char *display, int depth,
                       "includes nested deeper than %d files: %s", MAX_DEPTH, display);
         return;
     }
-    FILE *fp = fopen(display, "re");
-    if (!fp) {
+    /* Non-blocking open, so a FIFO named as a config cannot hang tend; it
+     * is refused by the regular-file check right after. */
+    int fd = open(display, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
         conf_diag_add(d, CONF_ERROR, from_file ? from_file : display, from_file ? from_line : 0,
                       from_file ? "cannot open included file %s: %s" : "%scannot open: %s",
                       from_file ? display : "", strerror(errno));
         return;
     }
     struct stat st;
-    if (fstat(fileno(fp), &st) < 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         conf_diag_add(d, CONF_ERROR, from_file ? from_file : display, from_file ? from_line : 0,
                       "%s is not a regular file", display);
-        fclose(fp);
+        close(fd);
+        return;
+    }
+    /* tend as root runs the commands this file names: anyone who can
+     * write it can run commands as root. */
+    if (geteuid() == 0 && ((st.st_mode & 022) || st.st_uid != 0))
+        conf_diag_add(d, CONF_WARNING, display, 0,
+                      "%s (mode %04o, owner uid %u), and tend runs its commands as root",
+                      st.st_mode & 002   ? "writable by every user"
+                      : st.st_mode & 020 ? "writable by its group"
+                                         : "not owned by root",
+                      (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0)
+        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    FILE *fp = fdopen(fd, "re");
+    if (!fp) {
+        conf_diag_add(d, CONF_ERROR, display, 0, "cannot read: %s", strerror(errno));
+        close(fd);
         return;
     }
     char *real = realpath(display, NULL);

@@ -183,8 +183,11 @@ static int file_open(struct sink *k, bool trunc)
     }
     /* O_NONBLOCK only so that opening a FIFO never blocks; a regular file
      * ignores it. */
+    /* As root, never through a symlink: whoever can write the log folder
+     * could otherwise point root's appends and truncations anywhere. */
+    int nofollow = geteuid() == 0 ? O_NOFOLLOW : 0;
     int fd = open(k->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-                               (trunc ? O_TRUNC : 0), 0644);
+                               nofollow | (trunc ? O_TRUNC : 0), 0644);
     if (fd < 0)
         return -1;
     struct stat st;

@@ -127,25 +127,6 @@ static struct tend_config *load_config(struct options *o, struct conf_diags *d)
     return c;
 }
 
-/* Root runs what the config says: a config others can write is a way to
- * run commands as root. supervisord says nothing; we warn. */
-static void warn_unsafe_files(const struct tend_config *c)
-{
-    if (geteuid() != 0)
-        return;
-    for (size_t i = 0; i < c->nfiles; i++) {
-        struct stat st;
-        if (!c->files[i] || stat(c->files[i], &st) < 0)
-            continue;
-        if (st.st_mode & 002)
-            log_warn("%s is writable by every user, and tend runs its commands as root",
-                     c->files[i]);
-        else if (st.st_uid != 0)
-            log_warn("%s is owned by uid %u, not root, and tend runs its commands as root",
-                     c->files[i], (unsigned)st.st_uid);
-    }
-}
-
 /* Rundir, lock and control FIFO. Running `tend -- CMD` without a config is
  * a drop-in for tini: it must not fail for lack of a rundir. */
 static int setup_rundir(struct supervisor *sv, bool optional)
@@ -202,7 +183,6 @@ int main(int argc, char **argv)
     /* tend -- CMD alone stands in for tini: quiet unless something is wrong. */
     int level = o.config ? cfg->loglevel : LOG_WARN;
     log_set_level(o.verbose > 0 ? LOG_DEBUG : o.verbose < 0 ? LOG_WARN : level);
-    warn_unsafe_files(cfg);
     if (cfg->logfile && log_open(cfg->logfile) < 0) {
         fprintf(stderr, "tend: cannot open logfile %s: %s\n", cfg->logfile, strerror(errno));
         conf_free(cfg);

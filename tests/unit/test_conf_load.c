@@ -2,6 +2,8 @@
  * lines, comments, continuation lines, line numbers, syntax errors and
  * [include]. */
 #include "conf_test.h"
+#include <sys/stat.h>
+#include <unistd.h>
 #include "conf/util.h"
 
 /* A string of N characters cycling through letters and digits. */
@@ -13,6 +15,36 @@ static char *filler(size_t n)
     s[n] = '\0';
     return s;
 }
+
+/* A FIFO named as the config (or an include) is refused at once, never
+ * waited on; a config others can write is a warning when we are root. */
+START_TEST(test_file_kinds_and_permissions)
+{
+    char fifo[600];
+    snprintf(fifo, sizeof fifo, "%s/fifo.ini", t_dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    conf_diags_free(&t_d);
+    t_fails(conf_load(fifo, &t_d));
+    ck_assert_ptr_nonnull(strstr(t_diags(), "is not a regular file"));
+
+    char *p = t_write("open.ini", "[program:a]\ncommand = true\n");
+    ck_assert_int_eq(chmod(p, 0666), 0);
+    conf_diags_free(&t_d);
+    struct tend_config *c = conf_load(p, &t_d);
+    t_ok(c);
+    if (geteuid() == 0)
+        ck_assert_ptr_nonnull(strstr(t_diags(), "writable by every user"));
+    else
+        ck_assert_ptr_null(strstr(t_diags(), "writable by every user"));
+    conf_free(c);
+    ck_assert_int_eq(chmod(p, 0644), 0);
+    conf_diags_free(&t_d);
+    c = conf_load(p, &t_d);
+    t_ok(c);
+    ck_assert_int_eq(t_d.nwarnings, 0);
+    conf_free(c);
+}
+END_TEST
 
 START_TEST(test_long_lines)
 {
@@ -310,6 +342,7 @@ int main(void)
     Suite *s = suite_create("conf_load");
     TCase *tc = t_tcase(s, "reader");
     tcase_add_test(tc, test_long_lines);
+    tcase_add_test(tc, test_file_kinds_and_permissions);
     tcase_add_test(tc, test_long_continuation);
     tcase_add_test(tc, test_comments);
     tcase_add_test(tc, test_continuation);
