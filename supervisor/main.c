@@ -195,6 +195,7 @@ int main(int argc, char **argv)
     sv.main_argv = o.main_argv;
     sv.tty_fd = -1;
     sv.lock_fd = -1;
+    sv.devnull = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
     sv.is_pid1 = getpid() == 1;
     sv.started_at = loop_now();
     if (!sv.is_pid1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)

@@ -71,6 +71,7 @@ void proc_free(struct process *p)
         capture_release(p->err);
     if (p->notify)
         notify_close(p->notify);
+    free(p->exe);
     free(p);
 }
 
@@ -191,52 +192,78 @@ int proc_signal(struct process *p, int sig)
 
 /* ---- spawning ---- */
 
-struct envbuf { char **v; size_t n, cap; };
+/* A child's environment: tend's own (borrowed, never freed: tend does not
+ * change its environment) with overrides (owned). Built per spawn from a
+ * fixed base, so a spawn costs a copy of pointers, not a string per
+ * variable. */
+struct envbuf {
+    char **v;
+    bool *owned;
+    size_t n, cap;
+};
+
+static void env_reserve(struct envbuf *e, size_t n)
+{
+    if (n + 1 <= e->cap)
+        return;
+    size_t cap = e->cap ? e->cap : 64;
+    while (cap < n + 1)
+        cap *= 2;
+    e->v = realloc(e->v, cap * sizeof *e->v);
+    e->owned = realloc(e->owned, cap * sizeof *e->owned);
+    if (!e->v || !e->owned)
+        log_fatal("out of memory");
+    e->cap = cap;
+}
+
+static void env_set(struct envbuf *e, char *entry, bool owned)
+{
+    size_t k = strcspn(entry, "=");
+    for (size_t i = 0; i < e->n; i++)
+        if (!strncmp(e->v[i], entry, k) && e->v[i][k] == '=') {
+            if (e->owned[i])
+                free(e->v[i]);
+            e->v[i] = entry;
+            e->owned[i] = owned;
+            return;
+        }
+    env_reserve(e, e->n + 1);
+    e->owned[e->n] = owned;
+    e->v[e->n++] = entry;
+    e->v[e->n] = NULL;
+}
 
 static void env_put(struct envbuf *e, const char *key, const char *value)
 {
-    size_t k = strlen(key);
     char *s;
     if (asprintf(&s, "%s=%s", key, value) < 0)
         log_fatal("out of memory");
-    for (size_t i = 0; i < e->n; i++)
-        if (!strncmp(e->v[i], key, k) && e->v[i][k] == '=') {
-            free(e->v[i]);
-            e->v[i] = s;
-            return;
-        }
-    if (e->n + 2 > e->cap) {
-        e->cap = e->cap ? e->cap * 2 : 64;
-        e->v = realloc(e->v, e->cap * sizeof *e->v);
-        if (!e->v)
-            log_fatal("out of memory");
-    }
-    e->v[e->n++] = s;
-    e->v[e->n] = NULL;
+    env_set(e, s, true);
 }
 
 static void env_free(struct envbuf *e)
 {
     for (size_t i = 0; i < e->n; i++)
-        free(e->v[i]);
+        if (e->owned[i])
+            free(e->v[i]);
     free(e->v);
+    free(e->owned);
 }
 
 static void build_env(struct process *p, struct envbuf *e, const char *notify_addr)
 {
     const struct process_config *c = p->cfg;
+    size_t n = 0;
+    for (char **ev = environ; ev && *ev; ev++)
+        n++;
+    env_reserve(e, n + c->environment.n + 8);
     for (char **ev = environ; ev && *ev; ev++) {
-        char *eq = strchr(*ev, '=');
-        if (!eq || !strncmp(*ev, "NOTIFY_SOCKET=", 14))
+        if (!strchr(*ev, '=') || !strncmp(*ev, "NOTIFY_SOCKET=", 14))
             continue;
-        char key[256];
-        size_t k = (size_t)(eq - *ev);
-        if (k >= sizeof key)
-            continue;
-        memcpy(key, *ev, k);
-        key[k] = 0;
-        env_put(e, key, eq + 1);
+        e->owned[e->n] = false;
+        e->v[e->n++] = *ev; /* tend's environment has no duplicate keys */
     }
+    e->v[e->n] = NULL;
     for (size_t i = 0; i < c->environment.n; i++)
         env_put(e, c->environment.v[i].key, c->environment.v[i].value);
     if (c->user) {
@@ -247,14 +274,12 @@ static void build_env(struct process *p, struct envbuf *e, const char *notify_ad
             env_put(e, "LOGNAME", pw->pw_name);
         }
     }
-    env_put(e, "SUPERVISOR_ENABLED", "1");
+    env_set(e, "SUPERVISOR_ENABLED=1", false);
     env_put(e, "SUPERVISOR_PROCESS_NAME", c->name);
     env_put(e, "SUPERVISOR_GROUP_NAME", c->group);
     env_put(e, "TEND_PROCESS_NAME", c->fullname);
     if (notify_addr)
         env_put(e, "NOTIFY_SOCKET", notify_addr);
-    if (!e->v)
-        env_put(e, "SUPERVISOR_ENABLED", "1");
 }
 
 static void on_notify(void *arg, pid_t sender, const struct notify_msg *m);
@@ -282,6 +307,10 @@ static int prepare_stdio(struct process *p, int fd[3], char *err, size_t errlen)
     if (p->is_main && p->sv->main_argv) {
         fd[0] = 0; /* tend -- CMD: the command reads tend's stdin, like tini */
     } else {
+        if (!c->stdin_path && p->sv->devnull >= 0) {
+            fd[0] = p->sv->devnull; /* shared; close_stdio leaves it open */
+            goto out;
+        }
         const char *in = c->stdin_path ? c->stdin_path : "/dev/null";
         fd[0] = open(in, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd[0] < 0) {
@@ -289,6 +318,7 @@ static int prepare_stdio(struct process *p, int fd[3], char *err, size_t errlen)
             return -1;
         }
     }
+out:
     if (capture_prepare(&c->stdout_log, c->fullname, c->log_prefix, 1, &p->out, &fd[1], err,
                         errlen) < 0)
         return -1;
@@ -301,10 +331,10 @@ static int prepare_stdio(struct process *p, int fd[3], char *err, size_t errlen)
     return 0;
 }
 
-static void close_stdio(int fd[3])
+static void close_stdio(int fd[3], int keep)
 {
     for (int i = 0; i < 3; i++) {
-        if (fd[i] > 2 && (i == 0 || fd[i] != fd[i - 1]))
+        if (fd[i] > 2 && fd[i] != keep && (i == 0 || fd[i] != fd[i - 1]))
             close(fd[i]);
         fd[i] = -1;
     }
@@ -362,8 +392,15 @@ static void do_spawn(struct process *p)
     }
     build_env(p, &env, notify_addr);
 
+    /* The PATH search is done once per config, not at every restart. */
+    if (p->exe_cfg != c) {
+        free(p->exe);
+        p->exe = spawn_find_program(c->argv[0], env.v);
+        p->exe_cfg = p->exe ? c : NULL;
+    }
     struct spawn_req req = {
         .argv = c->argv,
+        .path = p->exe,
         .envp = env.v,
         .directory = c->directory,
         .umask_set = c->umask_set,
@@ -379,10 +416,14 @@ static void do_spawn(struct process *p)
         .tty_fd = p->is_main && sv->main_argv ? sv->tty_fd : -1,
     };
     pid_t pid = spawn_process(&req, err, sizeof err, &code);
-    close_stdio(fd);
+    close_stdio(fd, sv->devnull);
     env_free(&env);
-    if (pid < 0)
+    if (pid < 0) {
+        free(p->exe); /* the file may have moved: search again next time */
+        p->exe = NULL;
+        p->exe_cfg = NULL;
         goto fail_spawned;
+    }
 
     p->pid = pid;
     p->pgid = pid;
@@ -401,7 +442,7 @@ static void do_spawn(struct process *p)
     return;
 
 fail:
-    close_stdio(fd);
+    close_stdio(fd, sv->devnull);
     env_free(&env);
     code = 1;
 fail_spawned:

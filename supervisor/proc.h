@@ -59,6 +59,8 @@ struct process {
     int stop_sig;              /* the signal STOPPING sent */
     int spawn_failed_code;     /* 127/126/1 when the last spawn failed */
     struct process_config *next_cfg; /* reload: run with this once stopped */
+    char *exe;                 /* argv[0] found in PATH, for exe_cfg only */
+    const struct process_config *exe_cfg;
     struct timer timer;        /* startsecs, backoff, stopwaitsecs */
     struct capture *out, *err; /* log capture streams of the current run */
     struct notify *notify;     /* sd_notify socket, ready = notify only */

@@ -175,7 +175,7 @@ static char child_stack[64 * 1024] __attribute__((aligned(16)));
 pid_t spawn_process(const struct spawn_req *r, char *err, size_t errlen, int *exit_code)
 {
     *exit_code = 0;
-    char *file = spawn_find_program(r->argv[0], r->envp);
+    char *file = r->path ? strdup(r->path) : spawn_find_program(r->argv[0], r->envp);
     int find_errno = file ? 0 : errno;
     if (!file) {
         if (find_errno == ENOENT)

@@ -18,6 +18,7 @@
 
 struct spawn_req {
     char *const *argv;          /* argv[0] is looked up in PATH when bare */
+    const char *path;           /* argv[0] already resolved, or NULL */
     char *const *envp;          /* complete environment of the child */
     const char *directory;      /* NULL = tend's */
     bool umask_set;

@@ -32,6 +32,7 @@ struct supervisor {
     struct control *control;     /* NULL when running without a FIFO */
     bool has_rundir;             /* rundir made and locked (status file on) */
     int lock_fd;
+    int devnull;                 /* /dev/null, the stdin of most programs */
     struct process *main;        /* the main program, or NULL */
     sigset_t orig_mask;          /* what tend was started with, for the */
     sigset_t orig_ignored;       /* main program of tend -- CMD (tini's rule) */
