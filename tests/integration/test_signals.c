@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -425,6 +426,127 @@ START_TEST(signal_burst)
 }
 END_TEST
 
+/* ---- a terminal ---- */
+
+/* Field N (1-based, as in proc(5)) of /proc/PID/stat, or -1. */
+static long stat_field(pid_t pid, int n)
+{
+    char buf[1024], path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if (th_read_file(path, buf, sizeof buf) <= 0)
+        return -1;
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return -1;
+    p += 2; /* field 3 */
+    for (int i = 3; i < n; i++) {
+        p = strchr(p, ' ');
+        if (!p)
+            return -1;
+        p++;
+    }
+    return strtol(p, NULL, 10);
+}
+
+/* Start tend with ARGV as the session leader of a new pseudo-terminal, in
+ * its foreground, as an interactive shell would. Returns tend's pid; *MASTER
+ * is the terminal's other side (writing "\x03" there is Ctrl-C). */
+static pid_t spawn_on_pty(struct th *t, const char *const argv[], int *master)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    ck_assert_int_ge(m, 0);
+    ck_assert_int_eq(grantpt(m), 0);
+    ck_assert_int_eq(unlockpt(m), 0);
+    char slave[128];
+    ck_assert_int_eq(ptsname_r(m, slave, sizeof slave), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        setsid();
+        int fd = open(slave, O_RDWR); /* our controlling terminal now */
+        if (fd < 0)
+            _exit(126);
+        dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (fd > 2)
+            close(fd);
+        setenv("TEND_TEST_MARK", t->mark, 1); /* the harness watchdog's mark */
+        execv(th_tend_bin(), (char *const *)argv);
+        _exit(127);
+    }
+    *master = m;
+    return pid;
+}
+
+/* tend's exit status (as a shell gives it) within TIMEOUT_MS, or -1. */
+static int wait_pid_exit(pid_t pid, int timeout_ms)
+{
+    uint64_t deadline = th_now_ms() + (uint64_t)timeout_ms;
+    for (;;) {
+        int st;
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        if (th_now_ms() >= deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            return -1;
+        }
+        th_nap(5);
+    }
+}
+
+/* tend -- CMD on a terminal hands it the foreground (tcsetpgrp), like tini:
+ * Ctrl-C then reaches the command, and tend exits with its status. */
+START_TEST(tty_main_program_gets_foreground)
+{
+    struct th *t = th_new(NULL, NULL);
+    char probe[PATH_MAX], v[64];
+    snprintf(probe, sizeof probe, "%s/probe", t->dir);
+    const char *argv[] = { "tend", "--", th_helper("sigprobe"), probe, NULL };
+    int m;
+    pid_t tend = spawn_on_pty(t, argv, &m);
+    ck_assert_msg(th_wait_file(probe, "ready\n", 5000) == 0, "main program not ready");
+    ck_assert_int_eq(probe_field(probe, "pid", v, sizeof v), 0);
+    pid_t main_pid = (pid_t)atoi(v);
+    long pgid = stat_field(main_pid, 5), tpgid = stat_field(main_pid, 8);
+    ck_assert_int_eq(pgid, main_pid);          /* its own process group */
+    ck_assert_int_eq(tpgid, pgid);             /* ... in the terminal's foreground */
+    ck_assert_int_ne(stat_field(tend, 5), pgid);
+    ck_assert_int_eq(write(m, "\x03", 1), 1); /* Ctrl-C */
+    ck_assert_msg(wait_sig(probe, SIGINT, 1, 5000) == 0, "Ctrl-C did not reach the program");
+    ck_assert_int_eq(wait_pid_exit(tend, 10000), 128 + SIGINT);
+    close(m);
+    th_free(t);
+}
+END_TEST
+
+/* Without a main program tend keeps the terminal: Ctrl-C reaches tend only
+ * (its programs are in their own process groups) and is an orderly
+ * shutdown: each program gets its stopsignal, tend exits 0. */
+START_TEST(tty_ctrl_c_is_orderly_shutdown)
+{
+    struct th *t = th_new(NULL, "[program:p]\ncommand = %s %s/probe\nstartsecs = 0\n",
+                          th_helper("sigprobe"), "@DIR@");
+    char probe[PATH_MAX], conf[PATH_MAX];
+    snprintf(probe, sizeof probe, "%s/probe", t->dir);
+    snprintf(conf, sizeof conf, "%s", t->conf);
+    const char *argv[] = { "tend", "-c", conf, NULL };
+    int m;
+    pid_t tend = spawn_on_pty(t, argv, &m);
+    ck_assert_msg(th_wait_file(probe, "ready\n", 5000) == 0, "program not ready");
+    ck_assert_int_eq(wait_handles(tend, SIGINT, 5000), 0);
+    ck_assert_int_eq(stat_field(tend, 8), stat_field(tend, 5)); /* tend is foreground */
+    ck_assert_int_eq(write(m, "\x03", 1), 1);
+    ck_assert_int_eq(wait_pid_exit(tend, 10000), 0);
+    ck_assert_int_eq(sig_count(probe, SIGTERM), 1);
+    ck_assert_int_eq(sig_count(probe, SIGINT), 0);
+    close(m);
+    th_free(t);
+}
+END_TEST
+
 /* tend -- CMD without a config has nothing to reload: SIGHUP goes to the
  * command, as with tini, and tend keeps running. */
 START_TEST(sighup_forwarded_without_config)
@@ -768,6 +890,8 @@ static Suite *signals_suite(void)
     tcase_add_test(tc, signals_racing_main_exit);
     tcase_add_test(tc, signal_burst);
     tcase_add_test(tc, sighup_forwarded_without_config);
+    tcase_add_test(tc, tty_main_program_gets_foreground);
+    tcase_add_test(tc, tty_ctrl_c_is_orderly_shutdown);
     tcase_add_test(tc, main_ignoring_term_is_killed);
     suite_add_tcase(s, tc);
 
