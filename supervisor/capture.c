@@ -714,15 +714,22 @@ static bool raw_read(struct capture *s)
                 k->no_splice = true;   /* this file system cannot splice */
             /* else a write error: the read path below reports it */
         }
-    plain:
-        n = read(s->fd, cs.scratch, SCRATCH);
-        if (n > 0) {
-            file_write(k, cs.scratch, (size_t)n);
-            if ((size_t)n >= budget)
+    plain: {
+        /* A program writing small lines fills the pipe a line at a time:
+         * gather what is there, then write it with one call. */
+        size_t have = 0;
+        do
+            n = read(s->fd, cs.scratch + have, SCRATCH - have);
+        while ((n > 0 && (have += (size_t)n) < SCRATCH) || (n < 0 && errno == EINTR));
+        if (have) {
+            file_write(k, cs.scratch, have);
+            if (have >= budget)
                 return true;
-            budget -= (size_t)n;
-            continue;
+            budget -= have;
+            if (n > 0)
+                continue; /* the scratch buffer was full: there may be more */
         }
+    }
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
