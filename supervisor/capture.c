@@ -721,6 +721,7 @@ static bool raw_read(struct capture *s)
         do
             n = read(s->fd, cs.scratch + have, SCRATCH - have);
         while ((n > 0 && (have += (size_t)n) < SCRATCH) || (n < 0 && errno == EINTR));
+        int read_errno = errno; /* file_write below may change errno */
         if (have) {
             file_write(k, cs.scratch, have);
             if (have >= budget)
@@ -729,6 +730,7 @@ static bool raw_read(struct capture *s)
             if (n > 0)
                 continue; /* the scratch buffer was full: there may be more */
         }
+        errno = read_errno;
     }
         if (n < 0 && errno == EINTR)
             continue;
