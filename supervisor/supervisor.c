@@ -130,15 +130,16 @@ static void finish(struct supervisor *sv)
     timer_init(&finish_timer, on_finish_timer, sv);
     int n, status;
     pid_t pid;
-    /* The common case: no child left at all, nothing to look for. */
-    while ((pid = waitpid(-1, &status, WNOHANG)) < 0 && errno == EINTR)
-        ;
+    /* Collect what already died (group members killed with their leader),
+     * so only the living count as leftovers; with no child left at all,
+     * there is nothing to look for. */
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0 || (pid < 0 && errno == EINTR))
+        if (pid > 0)
+            log_debug("reaped pid %d (not a program of ours)", (int)pid);
     if (pid < 0 && errno == ECHILD) {
         sv->done = true;
         return;
     }
-    if (pid > 0)
-        log_debug("reaped pid %d (not a program of ours)", (int)pid);
     if (sv->is_pid1)
         n = kill(-1, SIGTERM) == 0;
     else
