@@ -10,6 +10,7 @@
  * Where namespaces are not permitted every test prints why and skips.
  */
 #include "harness.h"
+#include "procinfo.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -155,16 +156,6 @@ static int read_link(pid_t pid, const char *what, char *buf, size_t len)
 }
 
 /* State letter of PID ('?' if gone). */
-static char proc_state(pid_t pid)
-{
-    char buf[512], path[64];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    if (th_read_file(path, buf, sizeof buf) <= 0)
-        return '?';
-    char *rp = strrchr(buf, ')');
-    return rp && rp[1] == ' ' ? rp[2] : '?';
-}
-
 /* Count the processes in the PID namespace of NSPID (tend), and how many
  * of them are zombies. Fills LIST with "pid:state " for messages. */
 static int ns_census(pid_t nspid, int *zombies, char *list, size_t len)
@@ -210,24 +201,6 @@ static long long probe_sig_time(const char *path, int sig)
     snprintf(key, sizeof key, "\nsig %d ", sig);
     char *p = strstr(buf, key);
     return p ? strtoll(p + strlen(key), NULL, 10) : -1;
-}
-
-static int sig_count(const char *path, int sig)
-{
-    char key[32];
-    snprintf(key, sizeof key, "\nsig %d ", sig);
-    return th_count_in_file(path, key);
-}
-
-static int wait_sig(const char *path, int sig, int n, int timeout_ms)
-{
-    uint64_t deadline = th_now_ms() + (uint64_t)timeout_ms;
-    while (sig_count(path, sig) < n) {
-        if (th_now_ms() >= deadline)
-            return -1;
-        th_nap(2);
-    }
-    return 0;
 }
 
 /* ---- exit status ---- */

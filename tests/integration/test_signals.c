@@ -5,6 +5,7 @@
  * without a usable rundir.
  */
 #include "harness.h"
+#include "procinfo.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -47,35 +48,6 @@ static int probe_field(const char *path, const char *key, char *out, size_t len)
         line = nl ? nl + 1 : NULL;
     }
     return -1;
-}
-
-static int sig_count(const char *path, int sig)
-{
-    char key[32];
-    snprintf(key, sizeof key, "\nsig %d ", sig);
-    return th_count_in_file(path, key);
-}
-
-static int wait_sig(const char *path, int sig, int n, int timeout_ms)
-{
-    uint64_t deadline = th_now_ms() + (uint64_t)timeout_ms;
-    while (sig_count(path, sig) < n) {
-        if (th_now_ms() >= deadline)
-            return -1;
-        th_nap(2);
-    }
-    return 0;
-}
-
-/* State letter of PID from /proc ('?' when gone). */
-static char proc_state(pid_t pid)
-{
-    char buf[512], path[64];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    if (th_read_file(path, buf, sizeof buf) <= 0)
-        return '?';
-    char *rp = strrchr(buf, ')');
-    return rp && rp[1] == ' ' ? rp[2] : '?';
 }
 
 /* A "Key:\tvalue" line of /proc/PID/status, as a number (-1 if missing). */
@@ -428,26 +400,6 @@ END_TEST
 
 /* ---- a terminal ---- */
 
-/* Field N (1-based, as in proc(5)) of /proc/PID/stat, or -1. */
-static long stat_field(pid_t pid, int n)
-{
-    char buf[1024], path[64];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    if (th_read_file(path, buf, sizeof buf) <= 0)
-        return -1;
-    char *p = strrchr(buf, ')');
-    if (!p)
-        return -1;
-    p += 2; /* field 3 */
-    for (int i = 3; i < n; i++) {
-        p = strchr(p, ' ');
-        if (!p)
-            return -1;
-        p++;
-    }
-    return strtol(p, NULL, 10);
-}
-
 /* Start tend with ARGV as the session leader of a new pseudo-terminal, in
  * its foreground, as an interactive shell would. Returns tend's pid; *MASTER
  * is the terminal's other side (writing "\x03" there is Ctrl-C). */
@@ -510,10 +462,10 @@ START_TEST(tty_main_program_gets_foreground)
     ck_assert_msg(th_wait_file(probe, "ready\n", 5000) == 0, "main program not ready");
     ck_assert_int_eq(probe_field(probe, "pid", v, sizeof v), 0);
     pid_t main_pid = (pid_t)atoi(v);
-    long pgid = stat_field(main_pid, 5), tpgid = stat_field(main_pid, 8);
+    long pgid = proc_stat_field(main_pid, 5), tpgid = proc_stat_field(main_pid, 8);
     ck_assert_int_eq(pgid, main_pid);          /* its own process group */
     ck_assert_int_eq(tpgid, pgid);             /* ... in the terminal's foreground */
-    ck_assert_int_ne(stat_field(tend, 5), pgid);
+    ck_assert_int_ne(proc_stat_field(tend, 5), pgid);
     ck_assert_int_eq(write(m, "\x03", 1), 1); /* Ctrl-C */
     ck_assert_msg(wait_sig(probe, SIGINT, 1, 5000) == 0, "Ctrl-C did not reach the program");
     ck_assert_int_eq(wait_pid_exit(tend, 10000), 128 + SIGINT);
@@ -537,7 +489,7 @@ START_TEST(tty_ctrl_c_is_orderly_shutdown)
     pid_t tend = spawn_on_pty(t, argv, &m);
     ck_assert_msg(th_wait_file(probe, "ready\n", 5000) == 0, "program not ready");
     ck_assert_int_eq(wait_handles(tend, SIGINT, 5000), 0);
-    ck_assert_int_eq(stat_field(tend, 8), stat_field(tend, 5)); /* tend is foreground */
+    ck_assert_int_eq(proc_stat_field(tend, 8), proc_stat_field(tend, 5)); /* tend is foreground */
     ck_assert_int_eq(write(m, "\x03", 1), 1);
     ck_assert_int_eq(wait_pid_exit(tend, 10000), 0);
     ck_assert_int_eq(sig_count(probe, SIGTERM), 1);
