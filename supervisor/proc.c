@@ -411,8 +411,8 @@ static void do_spawn(struct process *p)
         .gid = c->gid,
         .fd = { fd[0], fd[1], fd[2] },
         .keep_signals = p->is_main && sv->main_argv,
-        .orig_mask = &sv->orig_mask,
-        .orig_ignored = &sv->orig_ignored,
+        .orig_mask = sv->orig_mask,
+        .orig_ignored = sv->orig_ignored,
         .tty_fd = p->is_main && sv->main_argv ? sv->tty_fd : -1,
     };
     pid_t pid = spawn_process(&req, err, sizeof err, &code);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -132,25 +133,26 @@ static void on_signal(struct loop *l, struct watch *w, uint32_t events)
 
 int signals_setup(struct supervisor *sv)
 {
-    sigset_t all;
-    sigfillset(&all);
-    sigdelset(&all, SIGKILL);
-    sigdelset(&all, SIGSTOP);
-    if (sigprocmask(SIG_BLOCK, &all, &sv->orig_mask) < 0)
+    /* Every signal, the C library's reserved ones included: tend is single
+     * threaded and uses none of them, and a program built with the other C
+     * library may use 32-34 as ordinary real-time signals, so they are
+     * forwarded like any other. Hence the raw calls: libc wrappers and
+     * sigset_t helpers refuse those numbers. */
+    ksigset_t all = ~0ULL & ~(KSIG_BIT(SIGKILL) | KSIG_BIT(SIGSTOP));
+    if (ksig_mask(SIG_BLOCK, &all, &sv->orig_mask) < 0)
         return -1;
     /* An ignored signal never reaches the signalfd (and an ignored SIGCHLD
-     * would make the kernel reap for us): back to default, still blocked.
-     * The raw call also clears glibc's internal signals, which glibc's own
-     * wrappers cannot, so children inherit nothing ignored. What was
-     * ignored is kept for the main program (tini's rule). */
-    sigemptyset(&sv->orig_ignored);
+     * would make the kernel reap for us): back to default, still blocked,
+     * so children inherit nothing ignored. What was ignored is kept for
+     * the main program (tini's rule). */
+    sv->orig_ignored = 0;
     for (int s = 1; s <= 64; s++) {
         if (s == SIGKILL || s == SIGSTOP || !ksig_ignored(s))
             continue;
-        sigaddset(&sv->orig_ignored, s); /* fails for glibc's 32/33: spawn skips them */
+        sv->orig_ignored |= KSIG_BIT(s);
         ksig_set(s, SIG_DFL);
     }
-    int fd = signalfd(-1, &all, SFD_NONBLOCK | SFD_CLOEXEC);
+    int fd = (int)syscall(SYS_signalfd4, -1, &all, sizeof all, SFD_NONBLOCK | SFD_CLOEXEC);
     if (fd < 0)
         return -1;
     if (watch_add(sv->loop, &sig_watch, fd, EPOLLIN, on_signal, sv) < 0) {

@@ -89,8 +89,14 @@ int ksig_set(int sig, void (*handler)(int))
     return (int)syscall(SYS_rt_sigaction, sig, &ka, NULL, sizeof ka.mask);
 }
 
-/* glibc's internal signals (SIGCANCEL, SIGSETXID): never a caller's intent. */
-#define LIBC_INTERNAL_SIGS ((1UL << (32 - 1)) | (1UL << (33 - 1)))
+int ksig_mask(int how, const ksigset_t *set, ksigset_t *old)
+{
+    return (int)syscall(SYS_rt_sigprocmask, how, set, old, sizeof(ksigset_t));
+}
+
+/* glibc's internal signals (SIGCANCEL, SIGSETXID): never a caller's intent,
+ * and a glibc program given them blocked or ignored breaks. */
+#define LIBC_INTERNAL_SIGS (KSIG_BIT(32) | KSIG_BIT(33))
 
 static void child_fail(int fd, int step, int err)
 {
@@ -114,16 +120,15 @@ static void child_setup(const struct spawn_req *r, const char *file, int rep)
      * disposition back to default), so exec alone gives default
      * dispositions; only the main program gets back what its caller ignored
      * and blocked (tini's rule), less glibc's internal signals. */
-    unsigned long kmask = 0;
+    ksigset_t kmask = 0;
     if (r->keep_signals) {
+        ksigset_t ign = r->orig_ignored & ~LIBC_INTERNAL_SIGS;
         for (int s = 1; s <= 64; s++)
-            if (s != SIGKILL && s != SIGSTOP && s != 32 && s != 33 &&
-                sigismember(r->orig_ignored, s) == 1)
+            if ((ign & KSIG_BIT(s)) && s != SIGKILL && s != SIGSTOP)
                 ksig_set(s, SIG_IGN);
-        memcpy(&kmask, r->orig_mask, sizeof kmask);
-        kmask &= ~LIBC_INTERNAL_SIGS;
+        kmask = r->orig_mask & ~LIBC_INTERNAL_SIGS;
     }
-    if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &kmask, NULL, sizeof kmask) < 0)
+    if (ksig_mask(SIG_SETMASK, &kmask, NULL) < 0)
         child_fail(rep, ST_SIGNALS, errno);
 
     for (int i = 0; i < 3; i++) {

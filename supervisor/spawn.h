@@ -11,10 +11,17 @@
 #ifndef TEND_SPAWN_H
 #define TEND_SPAWN_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+/* The kernel's view of signal state, beyond the C library's reach: glibc
+ * refuses to touch its internal signals (32, 33) and musl its own (32-34),
+ * yet a process can inherit them blocked or ignored, and a program built
+ * with the other library uses them as ordinary real-time signals (glibc's
+ * SIGRTMIN is 34). Bit SIG-1 stands for signal SIG, as in the kernel. */
+typedef unsigned long long ksigset_t;
+#define KSIG_BIT(sig) (1ULL << ((sig) - 1))
 
 struct spawn_req {
     char *const *argv;          /* argv[0] is looked up in PATH when bare */
@@ -29,19 +36,18 @@ struct spawn_req {
     gid_t gid;
     int fd[3];                  /* what becomes 0, 1, 2 */
     bool keep_signals;          /* main program: keep tend's original mask/ignored set */
-    const sigset_t *orig_mask;  /* with keep_signals */
-    const sigset_t *orig_ignored;
+    ksigset_t orig_mask;        /* with keep_signals */
+    ksigset_t orig_ignored;
     int tty_fd;                 /* >= 0: make the child the foreground group there */
 };
 
-/* The kernel's view of signal state, beyond glibc's reach: glibc refuses
- * to touch its own internal signals (32, 33), yet a process can inherit
- * them blocked or ignored. Children must start clean all the same. */
 struct ksigaction { void (*handler)(int); unsigned long flags; void (*restorer)(void); unsigned long mask; };
 /* True when SIG is ignored (raw rt_sigaction query). */
 bool ksig_ignored(int sig);
 /* Set SIG's disposition to HANDLER (SIG_DFL/SIG_IGN) through the raw call. */
 int ksig_set(int sig, void (*handler)(int));
+/* rt_sigprocmask(HOW, SET, OLD) on kernel sets; -1 with errno on failure. */
+int ksig_mask(int how, const ksigset_t *set, ksigset_t *old);
 
 /* Returns the pid, or -1 with *EXIT_CODE = 127 (not found) / 126 (cannot
  * run) / 1 (other setup failure) and a message naming the step, the file

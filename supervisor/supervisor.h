@@ -7,7 +7,6 @@
 #ifndef TEND_SUPERVISOR_H
 #define TEND_SUPERVISOR_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -15,6 +14,7 @@
 #include "../conf/conf.h"
 #include "loop.h"
 #include "proc.h"
+#include "spawn.h"
 
 struct control;
 
@@ -34,8 +34,8 @@ struct supervisor {
     int lock_fd;
     int devnull;                 /* /dev/null, the stdin of most programs */
     struct process *main;        /* the main program, or NULL */
-    sigset_t orig_mask;          /* what tend was started with, for the */
-    sigset_t orig_ignored;       /* main program of tend -- CMD (tini's rule) */
+    ksigset_t orig_mask;         /* what tend was started with, for the */
+    ksigset_t orig_ignored;      /* main program of tend -- CMD (tini's rule) */
     int tty_fd;                  /* >= 0: hand the terminal to the main program */
     int shutdown_signal;         /* the signal that began the shutdown, or 0 */
     bool shutting_down;
