@@ -24,6 +24,13 @@
 #define EXIT_USAGE 2
 #define DEFAULT_CONFIG "/etc/tend.ini"
 
+/* Which C library, hence where `user =` names are looked up (README). */
+#ifdef __GLIBC__
+#define LIBC_NAME "glibc"
+#else
+#define LIBC_NAME "musl"
+#endif
+
 static void usage(FILE *out)
 {
     fputs("usage: tend [-c FILE] [--check] [-v|-q] [--version] [-h] [-- COMMAND [ARG...]]\n"
@@ -94,7 +101,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             o->verbose = -1;
         } else if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
-            printf("tend %s\n", TEND_VERSION);
+            printf("tend %s (%s)\n", TEND_VERSION, LIBC_NAME);
             exit(0);
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);

@@ -198,6 +198,7 @@ START_TEST(version_and_help_exit_0)
     struct th *t = folder();
     ck_assert_int_eq(tend_sh(t, "--version"), 0);
     ck_assert_msg(strstr(out, "tend"), "%s", out);
+    ck_assert_msg(strstr(out, "(musl)") || strstr(out, "(glibc)"), "no C library named: %s", out);
     ck_assert_int_eq(tend_sh(t, "-h"), 0);
     ck_assert_msg(strcasestr(out, "usage"), "%s", out);
     ck_assert_msg(strstr(out, "--check"), "%s", out);
