@@ -77,7 +77,7 @@ TEST_ENV = TEND_BIN=$(ABS_BUILD)/tend TENDCTL_BIN=$(ABS_BUILD)/tendctl \
 
 .SECONDARY:
 
-.PHONY: all deps check check-unit check-integration check-valgrind soak run bench install uninstall clean fuzz
+.PHONY: FORCE all deps check check-unit check-integration check-valgrind soak run bench install uninstall clean fuzz
 
 all: $(BUILD)/tend $(BUILD)/tendctl
 
@@ -192,9 +192,19 @@ soak: all $(BUILD)/helpers/bench_proc
 	@$(TEST_ENV) sh bench/soak $(or $(SECS),600)
 
 # Every integration test with tend under valgrind; any report fails the run.
-check-valgrind: all $(INTEG_BIN) $(HELPER_BIN)
+# valgrind cannot follow malloc inside a static binary, so the tend it runs
+# is always the dynamic glibc one (built in $(BUILD)/glibc when LIBC=musl).
+ifeq ($(LIBC),musl)
+VG_TEND = $(BUILD)/glibc/tend
+$(VG_TEND): FORCE
+	$(MAKE) LIBC=glibc BUILD=$(BUILD)/glibc $(BUILD)/glibc/tend
+FORCE:
+else
+VG_TEND = $(BUILD)/tend
+endif
+check-valgrind: all $(VG_TEND) $(INTEG_BIN) $(HELPER_BIN)
 	@rm -rf $(BUILD)/valgrind; mkdir -p $(BUILD)/valgrind; \
-	$(TEST_ENV) TEND_BIN=$(abspath tests/valgrind-tend) TEND_REAL_BIN=$(ABS_BUILD)/tend \
+	$(TEST_ENV) TEND_BIN=$(abspath tests/valgrind-tend) TEND_REAL_BIN=$(abspath $(VG_TEND)) \
 		TEND_VALGRIND_DIR=$(ABS_BUILD)/valgrind sh tests/run-all.sh $(INTEG_BIN); rc=$$?; \
 	if [ -n "$$(find $(BUILD)/valgrind -type f -size +0)" ]; then echo "valgrind reports:" >&2; \
 		find $(BUILD)/valgrind -type f -size +0 -exec cat {} + >&2; rc=1; fi; exit $$rc
