@@ -14,6 +14,7 @@
 
 #include <check.h>
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -25,6 +26,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -84,7 +86,7 @@ static void free_env(char **env)
  * stdout/stderr appended to t->outlog / t->errlog. Records the pid in T so
  * th_wait_exit / th_stop / th_free work. 0, or -1 with skip_reason set
  * (namespaces not permitted) or a failed assertion. */
-static int ns_spawn(struct th *t, const char *const argv[])
+static int ns_spawn_in(struct th *t, const char *const argv[], const char *root)
 {
     char **env = tend_env(t);
     int out = open(t->outlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -106,6 +108,16 @@ static int ns_spawn(struct th *t, const char *const argv[])
             _exit(121);
         for (int fd = 3; fd < 1024; fd++)
             close(fd);
+        if (root) { /* an image with nothing but what the test put there */
+            char proc[PATH_MAX];
+            snprintf(proc, sizeof proc, "%s/proc", root);
+            if ((mkdir(proc, 0555) != 0 && errno != EEXIST) ||
+                mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0 ||
+                chroot(root) != 0 || chdir("/") != 0) {
+                dprintf(2, "test: chroot %s: %s\n", root, strerror(errno));
+                _exit(122);
+            }
+        }
         for (int s = 1; s < NSIG; s++) {
             if (s != SIGKILL && s != SIGSTOP)
                 signal(s, SIG_DFL);
@@ -136,6 +148,11 @@ static int ns_spawn(struct th *t, const char *const argv[])
     t->exited = false;
     t->wstatus = 0;
     return 0;
+}
+
+static int ns_spawn(struct th *t, const char *const argv[])
+{
+    return ns_spawn_in(t, argv, NULL);
 }
 
 /* Copy a harness ring-buffer string into a local array: the ring is reused
@@ -474,6 +491,90 @@ START_TEST(pid1_main_exit_stops_programs)
 }
 END_TEST
 
+/* ---- an empty image ---- */
+
+/* Does the ELF file at PATH name a program interpreter (dynamic linking)?
+ * 1 yes, 0 no, -1 unreadable. */
+static int elf_has_interp(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    Elf64_Ehdr eh;
+    int r = -1;
+    if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
+        eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr)) {
+        r = 0;
+        for (int i = 0; i < eh.e_phnum; i++) {
+            Elf64_Phdr ph;
+            if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (Elf64_Off)i * sizeof ph)) !=
+                (ssize_t)sizeof ph) {
+                r = -1;
+                break;
+            }
+            if (ph.p_type == PT_INTERP)
+                r = 1;
+        }
+    }
+    close(fd);
+    return r;
+}
+
+static int copy_file(const char *from, const char *to, mode_t mode)
+{
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    char buf[1 << 16];
+    ssize_t n = -1;
+    while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof buf)) > 0)
+        if (write(out, buf, (size_t)n) != n) {
+            n = -1;
+            break;
+        }
+    if (in >= 0)
+        close(in);
+    if (out >= 0 && close(out) != 0)
+        n = -1;
+    return n == 0 ? 0 : -1;
+}
+
+/* `FROM scratch` plus the binary: a root holding nothing but tend (and the
+ * /proc a container runtime mounts). tend is PID 1 there and runs itself as
+ * the main program. Needs the static build (the default, LIBC=musl). */
+START_TEST(pid1_runs_in_an_empty_image)
+{
+    if (getenv("TEND_REAL_BIN")) { /* make check-valgrind */
+        printf("%s: skipped under valgrind: %s\n", __func__, "valgrind is not in the image");
+        return;
+    }
+    int dyn = elf_has_interp(th_tend_bin());
+    ck_assert_msg(dyn >= 0, "cannot read the ELF headers of %s", th_tend_bin());
+    if (dyn) {
+        printf("SKIP %s: %s is dynamically linked (LIBC=glibc); only the static build runs "
+               "in an empty image\n", __func__, th_tend_bin());
+        return;
+    }
+    struct th *t = th_new(NULL, NULL);
+    char root[PATH_MAX], bin[PATH_MAX];
+    KEEP(root, th_path(t, "root"));
+    KEEP(bin, th_path(t, "root/tend"));
+    ck_assert_int_eq(mkdir(root, 0755), 0);
+    ck_assert_msg(copy_file(th_tend_bin(), bin, 0755) == 0, "cannot copy tend to %s", bin);
+
+    const char *argv[] = { "/tend", "--", "/tend", "--version", NULL };
+    ns_spawn_in(t, argv, root);
+    SKIP_IF_NO_NS(t);
+    int rc = th_wait_exit(t, 10000);
+    if (rc != 0)
+        th_dump(t, "tend did not run in an empty root");
+    ck_assert_msg(rc == 0, "tend -- tend --version in an empty root exited %d", rc);
+    char out[4096];
+    ck_assert_int_ge(th_read_file(t->outlog, out, sizeof out), 0);
+    ck_assert_msg(strstr(out, "tend ") && strstr(out, "(musl)"), "main program printed: %s", out);
+    th_free(t);
+}
+END_TEST
+
 static Suite *pid1_suite(void)
 {
     Suite *s = suite_create("pid1");
@@ -481,6 +582,7 @@ static Suite *pid1_suite(void)
     tcase_set_timeout(tc, 90);
     tcase_add_test(tc, pid1_exit_codes);
     tcase_add_test(tc, pid1_killed_by_signal);
+    tcase_add_test(tc, pid1_runs_in_an_empty_image);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("signals");
