@@ -1,7 +1,8 @@
 # tend - process supervisor and mini init.
 #
 #   make            build build/tend and build/tendctl (static, musl)
-#   make LIBC=glibc the same linked dynamically against glibc (NSS accounts)
+#   make LIBC=glibc the same linked dynamically against glibc (NSS accounts),
+#                   in build/glibc
 #   make check      build and run every test (check library)
 #   make check SANITIZE=1   the same under AddressSanitizer + UBSan (build/san)
 #   make run        start the demo (examples/demo.ini) in the foreground
@@ -25,10 +26,14 @@ CC ?= cc
 LIBC ?= musl
 MUSL_CC ?= musl-gcc
 
+# Each kind of build has its own folder, so switching never mixes objects.
 ifeq ($(SANITIZE),1)
 BUILD ?= build/san
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 override LIBC = glibc
+else ifeq ($(LIBC),glibc)
+BUILD ?= build/glibc
+SANFLAGS =
 else
 BUILD ?= build
 SANFLAGS =
