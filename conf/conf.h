@@ -167,6 +167,9 @@ struct conf_accounts {
     struct passwd *(*by_name)(const char *name);
     struct passwd *(*by_uid)(uid_t uid);
     struct group *(*group_by_name)(const char *name);
+    /* Where names are looked up, for "no such user" messages; NULL when
+     * that is the system's usual database (NSS). */
+    const char *user_source, *group_source;
 };
 extern const struct conf_accounts *conf_accounts;
 void conf_use_system_accounts(void);

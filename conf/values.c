@@ -311,7 +311,6 @@ int cf_parse_user(const char *s, uid_t *uid, gid_t *gid, char **name, char **err
 {
     struct passwd *pw;
     long n;
-    errno = 0;
     bool numeric = parse_long(s, &n) == 0;
     if (numeric && (n < 0 || n > (long)INT_MAX)) {
         *err = cf_xasprintf("'%s' is not a valid uid", s);
@@ -323,10 +322,13 @@ int cf_parse_user(const char *s, uid_t *uid, gid_t *gid, char **name, char **err
         *name = cf_xstrdup(s);
         return 0;
     }
+    errno = 0; /* not before parse_long: musl's strtol sets EINVAL on a name */
     pw = numeric ? conf_accounts->by_uid((uid_t)n) : conf_accounts->by_name(s);
     if (!pw) {
         *err = lookup_failed(errno) ? cf_xasprintf("cannot look up user '%s': %s", s, strerror(errno))
-                     : cf_xasprintf("no such user '%s'", s);
+                     : conf_accounts->user_source
+                           ? cf_xasprintf("no such user '%s' in %s", s, conf_accounts->user_source)
+                           : cf_xasprintf("no such user '%s'", s);
         return -1;
     }
     *uid = pw->pw_uid;
@@ -354,7 +356,9 @@ int cf_parse_group(const char *s, gid_t *gid, char **err)
     struct group *gr = conf_accounts->group_by_name(s);
     if (!gr) {
         *err = lookup_failed(errno) ? cf_xasprintf("cannot look up group '%s': %s", s, strerror(errno))
-                     : cf_xasprintf("no such group '%s'", s);
+                     : conf_accounts->group_source
+                           ? cf_xasprintf("no such group '%s' in %s", s, conf_accounts->group_source)
+                           : cf_xasprintf("no such group '%s'", s);
         return -1;
     }
     *gid = gr->gr_gid;

@@ -4,6 +4,7 @@
  */
 #include <check.h>
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,31 @@ START_TEST(missing_config_exits_2)
 }
 END_TEST
 
+/* An unknown user or group is a FILE:LINE error; a musl tend says where it
+ * looked, since it does not see NSS-only (LDAP, sssd) accounts. */
+START_TEST(unknown_user_names_where_it_looked)
+{
+    struct th *t = folder();
+    ck_assert_int_eq(tend_sh(t, "--version"), 0);
+    bool musl = strstr(out, "(musl)") != NULL;
+    ck_assert_int_eq(th_write_file(t->conf, false,
+                                   "[supervisor]\nrundir = %s\ncontrol_group = no-such-group-tend\n"
+                                   "[program:p]\ncommand = /bin/true\nuser = no-such-user-tend\n",
+                                   t->rundir), 0);
+    ck_assert_int_eq(tend_sh(t, th_fmt("--check -c %s", th_q(t->conf))), 2);
+    const char *u = th_fmt("%s:6: ", t->conf), *g = th_fmt("%s:3: ", t->conf);
+    ck_assert_msg(strstr(err, u) && strstr(err, "no such user 'no-such-user-tend'"), "%s", err);
+    ck_assert_msg(strstr(err, g) && strstr(err, "no such group 'no-such-group-tend'"), "%s", err);
+    if (musl) {
+        ck_assert_msg(strstr(err, "in /etc/passwd or nscd (tend is built with musl"), "%s", err);
+        ck_assert_msg(strstr(err, "in /etc/group or nscd"), "%s", err);
+    } else {
+        ck_assert_msg(!strstr(err, "nscd"), "%s", err);
+    }
+    th_free(t);
+}
+END_TEST
+
 START_TEST(version_and_help_exit_0)
 {
     struct th *t = folder();
@@ -228,6 +254,7 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, check_starts_nothing);
     tcase_add_test(tc, unknown_key_is_a_warning_with_suggestion);
     tcase_add_test(tc, missing_config_exits_2);
+    tcase_add_test(tc, unknown_user_names_where_it_looked);
     tcase_add_test(tc, version_and_help_exit_0);
     tcase_add_test(tc, usage_errors_exit_2);
     suite_add_tcase(s, tc);
