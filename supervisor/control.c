@@ -648,7 +648,7 @@ static int do_action(struct client *c, struct request *r)
             t->phase = PH_RESTART_DOWN;
             break;
         case VERB_SIGNAL:
-            if (!proc_alive(p)) {
+            if (p->pid <= 0) {
                 client_line(c, "%s: ERROR (not running)", pname(p));
                 client_fail(c, "%s: not running", pname(p));
             } else if (proc_signal(p, sig) < 0) {

@@ -109,7 +109,7 @@ static void set_state(struct process *p, enum pstate s, const char *fmt, ...)
 
 bool proc_alive(const struct process *p)
 {
-    return p->pid > 0;
+    return p->pid > 0 || p->group_wait;
 }
 
 bool proc_finished_ok(const struct process *p)
@@ -521,6 +521,53 @@ static void exited_running(struct process *p, int status, const char *what)
               (unsigned long long)(delay / 1000));
 }
 
+/* STOPPING is over: the program and its process group are gone. */
+static void stopped(struct process *p, const char *what)
+{
+    struct supervisor *sv = p->sv;
+    p->group_wait = false;
+    set_state(p, PS_STOPPED, "%s", what);
+    if (p->state == PS_STOPPED && p->restart_after_stop && !sv->shutting_down && !p->removed) {
+        p->restart_after_stop = false;
+        bool already;
+        char err[256];
+        if (proc_start(p, &already, err, sizeof err) < 0)
+            log_error("%s: cannot restart: %s", p->cfg->fullname, err);
+    }
+}
+
+/* The leader exited while stopping, but its process group lives on (the
+ * workers of a shell wrapper, say, still finishing their requests). They
+ * get the stop signal too, unless stopasgroup already sent it, and the
+ * rest of stopwaitsecs before SIGKILL; the program stays STOPPING until
+ * the group is empty, so a restart never overlaps the old run. Orphaned
+ * members come back to tend (PID 1 or subreaper) and each reap re-checks
+ * (proc_check_group). True when waiting. */
+static bool group_lingers(struct process *p)
+{
+    if (p->pgid <= 0 || kill(-p->pgid, 0) < 0)
+        return false;
+    p->group_wait = true;
+    if (p->kill_sent) {
+        kill(-p->pgid, SIGKILL); /* past stopwaitsecs already */
+    } else if (!p->cfg->stopasgroup) {
+        kill(-p->pgid, p->stop_sig);
+    }
+    log_debug("%s: leader exited; waiting for process group %d", p->cfg->fullname, (int)p->pgid);
+    supervisor_state_changed(p->sv, p, p->state); /* pid 0 in status */
+    return true;
+}
+
+void proc_check_group(struct process *p)
+{
+    if (!p->group_wait || (p->pgid > 0 && kill(-p->pgid, 0) == 0))
+        return;
+    timer_disarm(p->sv->loop, &p->timer);
+    char what[96];
+    describe_exit(p->exit_status, what, sizeof what);
+    stopped(p, what);
+}
+
 void proc_exited(struct process *p, int status)
 {
     struct supervisor *sv = p->sv;
@@ -539,8 +586,10 @@ void proc_exited(struct process *p, int status)
     }
     p->pid = 0;
     p->exit_status = status;
+    drop_run_resources(p); /* capture keeps reading until the pipes' last writer is gone */
+    if (p->state == PS_STOPPING && group_lingers(p))
+        return;
     timer_disarm(sv->loop, &p->timer);
-    drop_run_resources(p);
     char what[96];
     describe_exit(status, what, sizeof what);
     switch (p->state) {
@@ -556,19 +605,7 @@ void proc_exited(struct process *p, int status)
         exited_running(p, status, what);
         break;
     case PS_STOPPING:
-        /* Whatever the program left in its group goes with it. */
-        if (p->pgid > 0 && kill(-p->pgid, SIGKILL) == 0)
-            log_debug("%s: killed what was left in process group %d", p->cfg->fullname,
-                      (int)p->pgid);
-        set_state(p, PS_STOPPED, "%s", what);
-        if (p->state == PS_STOPPED && p->restart_after_stop && !sv->shutting_down &&
-            !p->removed) {
-            p->restart_after_stop = false;
-            bool already;
-            char err[256];
-            if (proc_start(p, &already, err, sizeof err) < 0)
-                log_error("%s: cannot restart: %s", p->cfg->fullname, err);
-        }
+        stopped(p, what);
         break;
     default:
         set_state(p, PS_EXITED, "%s", what);
@@ -608,6 +645,17 @@ static void on_timer(struct loop *l, struct timer *t)
                      p->cfg->stopwaitsecs, conf_signal_name(p->stop_sig));
             p->kill_sent = true;
             send_signal(p, SIGKILL, p->cfg->killasgroup);
+        } else if (p->group_wait) {
+            log_warn("%s: process group %d still alive %d s after SIG%s, sending SIGKILL",
+                     p->cfg->fullname, (int)p->pgid, p->cfg->stopwaitsecs,
+                     conf_signal_name(p->stop_sig));
+            p->kill_sent = true;
+            kill(-p->pgid, SIGKILL);
+            /* SIGKILL cannot be refused: done, even where tend never
+             * hears of their deaths (not a subreaper). */
+            char what[96];
+            describe_exit(p->exit_status, what, sizeof what);
+            stopped(p, what);
         }
         break;
     default:

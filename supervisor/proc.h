@@ -7,7 +7,8 @@
  *   STOPPED --start--> STARTING --startsecs/READY=1--> RUNNING
  *   STARTING --exit--> BACKOFF --1s,2s,3s..--> STARTING ... --> FATAL
  *   RUNNING --exit--> EXITED --autorestart--> STARTING (growing delay)
- *   any running --stop--> STOPPING --exit--> STOPPED (SIGKILL after stopwaitsecs)
+ *   any running --stop--> STOPPING --exit--> STOPPED (SIGKILL after stopwaitsecs;
+ *                         STOPPED only once its process group is empty too)
  *
  * A process holds a pointer to its current process_config; on reload the
  * supervisor swaps in the new config (proc_set_config) when it is the same.
@@ -51,6 +52,7 @@ struct process {
     char status_text[128];     /* sd_notify STATUS= */
     bool removed;              /* dropped by a reload; freed once stopped */
     bool kill_sent;            /* SIGKILL already sent in STOPPING */
+    bool group_wait;           /* STOPPING: leader gone, its process group not yet */
     bool restart_after_stop;   /* 'restart' verb / changed by reload */
     bool is_main;
     bool pending_start;        /* start once its depends_on are RUNNING */
@@ -94,10 +96,15 @@ int proc_signal(struct process *p, int sig);
 
 /* Called by the reaper with the raw wait status. */
 void proc_exited(struct process *p, int status);
+/* Called after each round of reaping: a STOPPING program whose leader is
+ * gone becomes STOPPED once its process group is empty. */
+void proc_check_group(struct process *p);
 /* Called by notify when the program says READY=1. */
 void proc_ready(struct process *p);
 
-/* True for STARTING, RUNNING, STOPPING (a pid is alive). */
+/* True for STARTING, RUNNING, STOPPING: a pid is alive, or (STOPPING) the
+ * leader is gone but its process group is not. Only p->pid > 0 means there
+ * is a pid to signal. */
 bool proc_alive(const struct process *p);
 /* A finished program: EXITED with an expected code and not to be restarted. */
 bool proc_finished_ok(const struct process *p);

@@ -19,7 +19,7 @@ static struct watch sig_watch;
 static void forward(struct supervisor *sv, int sig)
 {
     if (sv->main) {
-        if (proc_alive(sv->main)) {
+        if (sv->main->pid > 0) {
             if (kill(sv->main->pid, sig) < 0 && errno != ESRCH)
                 log_warn("cannot forward SIG%s to %s: %s", conf_signal_name(sig),
                          sv->main->cfg->fullname, strerror(errno));
@@ -30,7 +30,7 @@ static void forward(struct supervisor *sv, int sig)
     }
     for (size_t i = 0; i < sv->nprocs; i++) {
         struct process *p = sv->procs[i];
-        if (proc_alive(p) && kill(p->pid, sig) < 0 && errno != ESRCH)
+        if (p->pid > 0 && kill(p->pid, sig) < 0 && errno != ESRCH)
             log_warn("cannot forward SIG%s to %s: %s", conf_signal_name(sig), p->cfg->fullname,
                      strerror(errno));
     }
@@ -40,10 +40,10 @@ static void kill_everything(struct supervisor *sv)
 {
     for (size_t i = 0; i < sv->nprocs; i++) {
         struct process *p = sv->procs[i];
-        if (proc_alive(p)) {
-            kill(-p->pid, SIGKILL);
+        if (p->pgid > 0 && (p->pid > 0 || p->group_wait))
+            kill(-p->pgid, SIGKILL);
+        if (p->pid > 0)
             kill(p->pid, SIGKILL);
-        }
     }
 }
 

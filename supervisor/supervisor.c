@@ -88,25 +88,34 @@ static void finish_done(struct supervisor *sv)
 
 void supervisor_reap(struct supervisor *sv)
 {
+    bool no_children = false;
     for (;;) {
         int status;
         pid_t pid = waitpid(-1, &status, WNOHANG);
-        if (pid < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == ECHILD && sv->finishing)
-                finish_done(sv);
-            return;
-        }
-        if (pid == 0)
+        if (pid < 0 && errno == EINTR)
+            continue;
+        if (pid <= 0) {
+            no_children = pid < 0 && errno == ECHILD;
             break;
+        }
         struct process *p = find_pid(sv, pid);
         if (p)
             proc_exited(p, status);
         else
             log_debug("reaped pid %d (not a program of ours)", (int)pid);
     }
-    if (sv->finishing && finish_killing)
+    /* Orphaned group members just reaped may have been a stopping
+     * program's last. (A check may restart a program; neither list
+     * changes under it: only reload and the idle hook edit them.) */
+    for (size_t i = 0; i < sv->nprocs; i++)
+        if (sv->procs[i]->group_wait)
+            proc_check_group(sv->procs[i]);
+    for (size_t i = 0; i < ndying; i++)
+        if (dying[i]->group_wait)
+            proc_check_group(dying[i]);
+    if (sv->finishing && no_children)
+        finish_done(sv);
+    else if (sv->finishing && finish_killing)
         signal_children(SIGKILL); /* orphans of the ones just killed */
 }
 

@@ -1,7 +1,7 @@
 /* forker - a program that leaves descendants behind, for group-kill and
  * orphan-reaping tests.
  *
- *   forker [-o FILE] [-n N] [-O] [-S] [-i] [-w] [-x CODE]
+ *   forker [-o FILE] [-n N] [-O] [-S] [-i] [-w] [-g MS] [-x CODE]
  *
  * Starts N (default 2) grandchildren that wait for signals, then waits
  * itself (or exits with CODE with -x). Lines appended to FILE, one write each:
@@ -9,6 +9,7 @@
  *   "ready PID"              all started; PID is forker's own
  *   "gc PID signal SIGTERM"  a grandchild got a signal
  *   "parent signal SIGTERM"  forker got a signal
+ *   "gc PID done"            with -g, a grandchild finished its shutdown
  * -O  orphans: each grandchild is forked by an intermediate child that exits
  *     at once, so it is re-parented (to tend, the subreaper).
  * -S  grandchildren call setsid(): they leave forker's process group.
@@ -17,6 +18,8 @@
  *     that same signal.
  * -w  forker, ended by a signal, first waits for its own children (not the
  *     orphans) to exit, as a careful parent does.
+ * -g MS  grandchildren shut down gracefully: after the signal they take MS
+ *     milliseconds, log "done" and exit 0 (a worker finishing its requests).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,10 +28,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *outpath;
-static int ignore_term, wait_children;
+static int ignore_term, wait_children, graceful_ms = -1;
 
 static void logline(const char *fmt, int a, const char *b)
 {
@@ -73,6 +77,13 @@ static void wait_signals(const sigset_t *set, int is_gc)
             logline("parent%.0d signal %s\n", 0, sname(s));
         if (ignore_term && s == SIGTERM)
             continue;
+        if (is_gc && graceful_ms >= 0) {
+            struct timespec d = { graceful_ms / 1000, (graceful_ms % 1000) * 1000000L };
+            while (nanosleep(&d, &d) < 0 && errno == EINTR)
+                ;
+            logline("gc %d done%s\n", (int)getpid(), "");
+            _exit(0);
+        }
         if (!is_gc && wait_children) {
             int st;
             while (wait(&st) > 0 || errno == EINTR)
@@ -88,7 +99,7 @@ static void wait_signals(const sigset_t *set, int is_gc)
 int main(int argc, char **argv)
 {
     int n = 2, orphan = 0, newsid = 0, exitcode = -1, c;
-    while ((c = getopt(argc, argv, "o:n:OSiwx:")) != -1) {
+    while ((c = getopt(argc, argv, "o:n:OSiwg:x:")) != -1) {
         switch (c) {
         case 'o': outpath = optarg; break;
         case 'n': n = atoi(optarg); break;
@@ -96,9 +107,10 @@ int main(int argc, char **argv)
         case 'S': newsid = 1; break;
         case 'i': ignore_term = 1; break;
         case 'w': wait_children = 1; break;
+        case 'g': graceful_ms = atoi(optarg); break;
         case 'x': exitcode = atoi(optarg); break;
         default:
-            fprintf(stderr, "usage: forker [-o FILE] [-n N] [-O] [-S] [-i] [-w] [-x CODE]\n");
+            fprintf(stderr, "usage: forker [-o FILE] [-n N] [-O] [-S] [-i] [-w] [-g MS] [-x CODE]\n");
             return 64;
         }
     }

@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <regex.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -401,6 +402,68 @@ START_TEST(killasgroup_sigkills_grandchildren)
 }
 END_TEST
 
+/* The leader exits at once on SIGTERM; its workers (same process group)
+ * take 800 ms to finish. They must get that time, and `stop` must answer
+ * only once they are gone: STOPPED means the whole group is down. */
+static void graceful_group(bool stopasgroup)
+{
+    struct th *t = th_start("[program:p]\ncommand = %s -o @DIR@/fk -n 2 -g 800\nstartsecs = 0\n"
+                            "stopasgroup = %s\nstopwaitsecs = 10\n",
+                            th_helper("forker"), stopasgroup ? "true" : "false");
+    const char *fk = th_path(t, "fk");
+    pid_t gc[4];
+    ck_assert_int_eq(forker_gcs(fk, gc, 4), 2);
+    ck_assert_int_eq(th_wait_state(t, "p", "RUNNING", WAIT), 0);
+    char out[1024] = "";
+    int rc = th_ctl(t, out, sizeof out, "stop p");
+    ck_assert_msg(rc == 0, "tendctl stop p: %d: %s", rc, out);
+    /* no waiting here: stop has answered, so the group is already gone */
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(th_count_in_file(fk, th_fmt("gc %d signal SIGTERM", (int)gc[i])), 1);
+        ck_assert_msg(th_count_in_file(fk, th_fmt("gc %d done", (int)gc[i])) == 1,
+                      "worker %d did not finish before STOPPED (killed early?)", (int)gc[i]);
+        ck_assert_int_eq(kill(gc[i], 0), -1);
+    }
+    ck_assert_int_eq(th_wait_state(t, "p", "STOPPED", 0), 0);
+    th_free(t);
+}
+
+START_TEST(stopasgroup_workers_finish_after_leader)
+{
+    graceful_group(true);
+}
+END_TEST
+
+/* Without stopasgroup the workers get the stop signal once the leader has
+ * exited (they were left behind), with the same grace. */
+START_TEST(leftover_workers_get_stopsignal_then_grace)
+{
+    graceful_group(false);
+}
+END_TEST
+
+/* Workers that take longer than stopwaitsecs get SIGKILL when it runs out. */
+START_TEST(leftover_workers_killed_after_stopwaitsecs)
+{
+    struct th *t = th_start("[program:p]\ncommand = %s -o @DIR@/fk -n 2 -g 60000\nstartsecs = 0\n"
+                            "stopasgroup = true\nstopwaitsecs = 1\n", th_helper("forker"));
+    const char *fk = th_path(t, "fk");
+    pid_t gc[4];
+    ck_assert_int_eq(forker_gcs(fk, gc, 4), 2);
+    ck_assert_int_eq(th_wait_state(t, "p", "RUNNING", WAIT), 0);
+    char out[1024] = "";
+    int rc = th_ctl(t, out, sizeof out, "stop p");
+    ck_assert_msg(rc == 0, "tendctl stop p: %d: %s", rc, out);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(th_count_in_file(fk, th_fmt("gc %d signal SIGTERM", (int)gc[i])), 1);
+        ck_assert_int_eq(th_wait_gone(gc[i], 2000), 0);
+    }
+    ck_assert_int_eq(th_count_in_file(fk, "done"), 0);
+    ck_assert_int_eq(th_count_in_file(t->errlog, "process group"), 1); /* the SIGKILL warning */
+    th_free(t);
+}
+END_TEST
+
 /* ---- order ---- */
 
 START_TEST(priority_start_and_reverse_stop_order)
@@ -738,6 +801,9 @@ static Suite *lifecycle_suite(void)
     tcase_add_test(tc, stopasgroup_signals_grandchildren);
     tcase_add_test(tc, without_stopasgroup_grandchildren_not_signalled);
     tcase_add_test(tc, killasgroup_sigkills_grandchildren);
+    tcase_add_test(tc, stopasgroup_workers_finish_after_leader);
+    tcase_add_test(tc, leftover_workers_get_stopsignal_then_grace);
+    tcase_add_test(tc, leftover_workers_killed_after_stopwaitsecs);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("order");
