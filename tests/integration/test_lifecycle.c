@@ -402,21 +402,32 @@ START_TEST(killasgroup_sigkills_grandchildren)
 }
 END_TEST
 
-/* The leader exits at once on SIGTERM; its workers (same process group)
- * take 800 ms to finish. They must get that time, and `stop` must answer
- * only once they are gone: STOPPED means the whole group is down. */
-static void graceful_group(bool stopasgroup)
+/* Program p is forker with OPTS (two grandchildren, its workers) plus the
+ * config lines EXTRA; once they all run, `tendctl stop p`, which answers
+ * when p is STOPPED. Fills GC with the workers' pids. */
+static struct th *forker_stopped(const char *opts, const char *extra, pid_t gc[2])
 {
-    struct th *t = th_start("[program:p]\ncommand = %s -o @DIR@/fk -n 2 -g 800\nstartsecs = 0\n"
-                            "stopasgroup = %s\nstopwaitsecs = 10\n",
-                            th_helper("forker"), stopasgroup ? "true" : "false");
-    const char *fk = th_path(t, "fk");
-    pid_t gc[4];
-    ck_assert_int_eq(forker_gcs(fk, gc, 4), 2);
+    struct th *t = th_start("[program:p]\ncommand = %s -o @DIR@/fk -n 2 %s\nstartsecs = 0\n%s",
+                            th_helper("forker"), opts, extra);
+    pid_t all[4];
+    ck_assert_int_eq(forker_gcs(th_path(t, "fk"), all, 4), 2);
+    gc[0] = all[0];
+    gc[1] = all[1];
     ck_assert_int_eq(th_wait_state(t, "p", "RUNNING", WAIT), 0);
     char out[1024] = "";
     int rc = th_ctl(t, out, sizeof out, "stop p");
     ck_assert_msg(rc == 0, "tendctl stop p: %d: %s", rc, out);
+    return t;
+}
+
+/* The leader exits at once on SIGTERM; its workers (same process group)
+ * take 800 ms to finish. They must get that time, and `stop` must answer
+ * only once they are gone: STOPPED means the whole group is down. */
+static void graceful_group(const char *extra)
+{
+    pid_t gc[2];
+    struct th *t = forker_stopped("-g 800", extra, gc);
+    const char *fk = th_path(t, "fk");
     /* no waiting here: stop has answered, so the group is already gone */
     for (int i = 0; i < 2; i++) {
         ck_assert_int_eq(th_count_in_file(fk, th_fmt("gc %d signal SIGTERM", (int)gc[i])), 1);
@@ -430,7 +441,7 @@ static void graceful_group(bool stopasgroup)
 
 START_TEST(stopasgroup_workers_finish_after_leader)
 {
-    graceful_group(true);
+    graceful_group("stopasgroup = true\nstopwaitsecs = 10\n");
 }
 END_TEST
 
@@ -438,22 +449,16 @@ END_TEST
  * exited (they were left behind), with the same grace. */
 START_TEST(leftover_workers_get_stopsignal_then_grace)
 {
-    graceful_group(false);
+    graceful_group("stopwaitsecs = 10\n");
 }
 END_TEST
 
 /* Workers that take longer than stopwaitsecs get SIGKILL when it runs out. */
 START_TEST(leftover_workers_killed_after_stopwaitsecs)
 {
-    struct th *t = th_start("[program:p]\ncommand = %s -o @DIR@/fk -n 2 -g 60000\nstartsecs = 0\n"
-                            "stopasgroup = true\nstopwaitsecs = 1\n", th_helper("forker"));
+    pid_t gc[2];
+    struct th *t = forker_stopped("-g 60000", "stopasgroup = true\nstopwaitsecs = 1\n", gc);
     const char *fk = th_path(t, "fk");
-    pid_t gc[4];
-    ck_assert_int_eq(forker_gcs(fk, gc, 4), 2);
-    ck_assert_int_eq(th_wait_state(t, "p", "RUNNING", WAIT), 0);
-    char out[1024] = "";
-    int rc = th_ctl(t, out, sizeof out, "stop p");
-    ck_assert_msg(rc == 0, "tendctl stop p: %d: %s", rc, out);
     for (int i = 0; i < 2; i++) {
         ck_assert_int_eq(th_count_in_file(fk, th_fmt("gc %d signal SIGTERM", (int)gc[i])), 1);
         ck_assert_int_eq(th_wait_gone(gc[i], 2000), 0);
