@@ -447,6 +447,31 @@ static void check_lines(const char *text, size_t tlen, size_t len, int count)
     ck_assert_int_eq(nb, count);
 }
 
+/* Writers A and B each send COUNT lines of LEN bytes through CA/CB (their
+ * pipe ends FA/FB) into tend's stdout, read back from RD: everything
+ * arrives, and every line whole. Releases the captures, closes RD. */
+static void two_writers_whole_lines(int rd, struct capture *ca, int fa, struct capture *cb, int fb,
+                                    int count, size_t len)
+{
+    struct longlines la = { 'A', count, len }, lb = { 'B', count, len };
+    pid_t wa = writer(fa, write_long_lines, &la);
+    pid_t wb = writer(fb, write_long_lines, &lb);
+    capture_release(ca);
+    capture_release(cb);
+    struct drain d = { 0 };
+    ck_assert_int_eq(watch_add(loop, &d.w, rd, EPOLLIN, drain_cb, &d), 0);
+    size_t want = 2 * (size_t)count * (len + 4);
+    run_until_len(&d, want, 20000);
+    run_until_done(5000);
+    reap(wa);
+    reap(wb);
+    ck_assert_uint_eq(d.len, want);
+    check_lines(d.buf, d.len, len, count);
+    watch_del(loop, &d.w);
+    free(d.buf);
+    close(rd);
+}
+
 START_TEST(test_two_streams_never_interleave)
 {
     int rd = stdout_to_pipe();
@@ -454,23 +479,7 @@ START_TEST(test_two_streams_never_interleave)
     int fa, fb;
     struct capture *ca = prep(&t, "A", true, 1, &fa);
     struct capture *cb = prep(&t, "B", true, 2, &fb);
-    struct longlines la = { 'A', 300, 20000 }, lb = { 'B', 300, 20000 };
-    pid_t wa = writer(fa, write_long_lines, &la);
-    pid_t wb = writer(fb, write_long_lines, &lb);
-    capture_release(ca);
-    capture_release(cb);
-    struct drain d = { 0 };
-    ck_assert_int_eq(watch_add(loop, &d.w, rd, EPOLLIN, drain_cb, &d), 0);
-    size_t want = 2 * 300 * (20000 + 4);
-    run_until_len(&d, want, 20000);
-    run_until_done(5000);
-    reap(wa);
-    reap(wb);
-    ck_assert_uint_eq(d.len, want);
-    check_lines(d.buf, d.len, 20000, 300);
-    watch_del(loop, &d.w);
-    free(d.buf);
-    close(rd);
+    two_writers_whole_lines(rd, ca, fa, cb, fb, 300, 20000);
 }
 END_TEST
 
@@ -486,23 +495,7 @@ START_TEST(test_stdout_and_stderr_same_pipe)
     struct capture_stats st;
     capture_get_stats(&st);
     ck_assert_uint_eq(st.sinks, 1);
-    struct longlines la = { 'A', 200, 30000 }, lb = { 'B', 200, 30000 };
-    pid_t wa = writer(fa, write_long_lines, &la);
-    pid_t wb = writer(fb, write_long_lines, &lb);
-    capture_release(ca);
-    capture_release(cb);
-    struct drain d = { 0 };
-    ck_assert_int_eq(watch_add(loop, &d.w, rd, EPOLLIN, drain_cb, &d), 0);
-    size_t want = 2 * 200 * (30000 + 4);
-    run_until_len(&d, want, 20000);
-    run_until_done(5000);
-    reap(wa);
-    reap(wb);
-    ck_assert_uint_eq(d.len, want);
-    check_lines(d.buf, d.len, 30000, 200);
-    watch_del(loop, &d.w);
-    free(d.buf);
-    close(rd);
+    two_writers_whole_lines(rd, ca, fa, cb, fb, 200, 30000);
 }
 END_TEST
 
