@@ -166,6 +166,7 @@ $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(INTEG_LIB_OBJ
 
 # Helpers are tiny programs the tests exec; no sanitizer (they must behave
 # exactly like ordinary children, and some of them exec or fork-bomb).
+$(BUILD)/helpers/bench_%: tests/helpers/bench_common.h
 $(BUILD)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -o $@ $<

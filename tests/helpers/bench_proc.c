@@ -25,57 +25,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
+
 #define MAXP 65536
 
 static pid_t child_pid;
-
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static void nap_us(long us)
-{
-    struct timespec ts = { us / 1000000L, (us % 1000000L) * 1000L };
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-        ;
-}
-
-/* Append the children of p (every thread's) to out; return the new count. */
-static int children(pid_t p, pid_t *out, int n, int max)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/task", (int)p);
-    DIR *d = opendir(path);
-    if (!d)
-        return n;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char cp[320];
-        snprintf(cp, sizeof cp, "/proc/%d/task/%s/children", (int)p, e->d_name);
-        FILE *f = fopen(cp, "re");
-        if (!f)
-            continue;
-        int c;
-        while (n < max && fscanf(f, "%d", &c) == 1)
-            out[n++] = c;
-        fclose(f);
-    }
-    closedir(d);
-    return n;
-}
 
 /* Breadth-first list of root and its descendants. */
 static int tree(pid_t root, pid_t *out, int max)
 {
     int n = 0;
     out[n++] = root;
-    for (int i = 0; i < n && n < max; i++)
-        n = children(out[i], out, n, max);
+    for (int i = 0; i < n && n < max; i++) {
+        int m = proc_children(out[i], out, n, max);
+        if (m >= 0)
+            n = m;
+    }
     return n;
 }
 
@@ -188,8 +153,8 @@ static int cmd_run(char **argv)
     /* Everything still below us: kill it, then reap until nothing is left. */
     static pid_t kids[MAXP];
     for (int round = 0; round < 20; round++) {
-        int n = children(getpid(), kids, 0, MAXP);
-        if (n == 0)
+        int n = proc_children(getpid(), kids, 0, MAXP);
+        if (n <= 0)
             break;
         kill_trees(kids, n);
         while ((w = waitpid(-1, &st, WNOHANG)) > 0)

@@ -23,49 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
+
 #define MAXP 65536
 #define PIDBITS (1 << 22) /* the kernel's pid_max ceiling */
 
 static unsigned char confirmed[PIDBITS / 8];
-
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static void nap_us(long us)
-{
-    struct timespec ts = { us / 1000000L, (us % 1000000L) * 1000L };
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-        ;
-}
-
-static int children(pid_t p, pid_t *out, int n, int max)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/task", (int)p);
-    DIR *d = opendir(path);
-    if (!d)
-        return n;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char cp[320];
-        snprintf(cp, sizeof cp, "/proc/%d/task/%s/children", (int)p, e->d_name);
-        FILE *f = fopen(cp, "re");
-        if (!f)
-            continue;
-        int c;
-        while (n < max && fscanf(f, "%d", &c) == 1)
-            out[n++] = c;
-        fclose(f);
-    }
-    closedir(d);
-    return n;
-}
 
 static int comm_is(pid_t p, const char *want)
 {
@@ -99,7 +62,9 @@ static int count_comm(pid_t root, const char *comm)
             c++;
             continue; /* a program's own children are not programs */
         }
-        n = children(p, t, n, MAXP);
+        int m = proc_children(p, t, n, MAXP);
+        if (m >= 0)
+            n = m;
     }
     return c;
 }

@@ -35,48 +35,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
+
 #define MAXKIDS 4096
 #define MAXPAR 16
-
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static void nap_us(long us)
-{
-    struct timespec ts = { us / 1000000L, (us % 1000000L) * 1000L };
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-        ;
-}
-
-static int children(pid_t p, pid_t *out, int max)
-{
-    char path[64];
-    int n = 0;
-    snprintf(path, sizeof path, "/proc/%d/task", (int)p);
-    DIR *d = opendir(path);
-    if (!d)
-        return -1;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char cp[320];
-        snprintf(cp, sizeof cp, "/proc/%d/task/%s/children", (int)p, e->d_name);
-        FILE *f = fopen(cp, "re");
-        if (!f)
-            continue;
-        int c;
-        while (n < max && fscanf(f, "%d", &c) == 1)
-            out[n++] = c;
-        fclose(f);
-    }
-    closedir(d);
-    return n;
-}
 
 /* Start time of p in clock ticks since boot (0 when gone); *state gets the
  * state letter, so a zombie is never picked as the victim. */
@@ -246,7 +208,7 @@ int main(int argc, char **argv)
             int n = 0;
             double give_up = now_us() + timeout;
             while (!victim && now_us() < give_up) {
-                n = children(par[i], snap, MAXKIDS);
+                n = proc_children(par[i], snap, 0, MAXKIDS);
                 if (n < 0) {
                     fprintf(stderr, "bench_restart: %d is gone\n", (int)par[i]);
                     return 1;
@@ -282,7 +244,7 @@ int main(int argc, char **argv)
                     t1 = now_us();
             }
             while (cs == -1 && !found) {
-                int m = children(par[i], cur, MAXKIDS);
+                int m = proc_children(par[i], cur, 0, MAXKIDS);
                 t1 = now_us();
                 for (int k = 0; k < m && !found; k++) {
                     int old = 0;

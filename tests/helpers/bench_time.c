@@ -16,14 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAXCMD 16
+#include "bench_common.h"
 
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
+#define MAXCMD 16
 
 static int cmp(const void *a, const void *b)
 {
