@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <ftw.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -628,6 +629,9 @@ int th_spawn(struct th *t, const struct th_opts *o)
             }
         }
         child_signals(o->sigmask, o->ignore);
+        if (o->as_nobody && geteuid() == 0 &&
+            (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0))
+            _exit(122);
         execv(argv[0], (char *const *)argv);
         dprintf(2, "harness: exec %s: %s\n", argv[0], strerror(errno));
         _exit(127);

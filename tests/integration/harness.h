@@ -55,6 +55,7 @@ struct th_opts {
     bool no_rundir;            /* do not prepend [supervisor] rundir=DIR/run */
     int inherit_fds;           /* tend starts with fds 3..3+N-1 open (/dev/null),
                                   as a careless parent would leave them */
+    bool as_nobody;            /* tend runs as uid/gid 65534 (when we are root) */
 };
 
 void th_init(void);

@@ -103,67 +103,6 @@ static struct th *start_probe(char *probe, size_t len, const char *const opts[])
     return t;
 }
 
-/* ---- starting tend by hand (what the harness does not offer) ---- */
-
-struct spawn_opts {
-    int extra_fd;       /* > 2: tend inherits /dev/null open on it, no CLOEXEC */
-    bool as_nobody;     /* drop to uid/gid 65534 first (when we are root) */
-    const char *const *env; /* "K=V" set or "K" unset */
-};
-
-/* Fork and exec ARGV as tend for T (stdout/stderr to T's logs, harness mark
- * set, own process group), with what O asks for. Records the pid in T. */
-static void spawn_tend(struct th *t, const char *const argv[], const struct spawn_opts *o)
-{
-    pid_t pid = fork();
-    ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
-    if (pid == 0) {
-        setpgid(0, 0);
-        setenv("TEND_TEST_MARK", t->mark, 1);
-        unsetenv("TEND_CONFIG");
-        unsetenv("TEND_CONTROL");
-        unsetenv("NOTIFY_SOCKET");
-        for (const char *const *e = o->env; e && *e; e++) {
-            const char *eq = strchr(*e, '=');
-            if (eq) {
-                char key[256];
-                snprintf(key, sizeof key, "%.*s", (int)(eq - *e), *e);
-                setenv(key, eq + 1, 1);
-            } else {
-                unsetenv(*e);
-            }
-        }
-        int in = open("/dev/null", O_RDONLY);
-        int out = open(t->outlog, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        int err = open(t->errlog, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
-            dup2(err, 2) < 0)
-            _exit(120);
-        for (int fd = 3; fd < 1024; fd++)
-            close(fd);
-        if (o->extra_fd > 2 && dup2(0, o->extra_fd) != o->extra_fd)
-            _exit(121); /* dup2 leaves the copy without FD_CLOEXEC */
-        for (int s = 1; s < NSIG; s++) {
-            if (s != SIGKILL && s != SIGSTOP)
-                signal(s, SIG_DFL);
-        }
-        sigset_t empty;
-        sigemptyset(&empty);
-        sigprocmask(SIG_SETMASK, &empty, NULL);
-        if (o->as_nobody && geteuid() == 0) {
-            if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
-                _exit(122);
-        }
-        execv(argv[0], (char *const *)argv);
-        dprintf(2, "test: exec %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    setpgid(pid, pid);
-    t->pid = pid;
-    t->exited = false;
-    t->wstatus = 0;
-}
-
 /* ---- child subreaper ---- */
 
 /* A program double-forks; the grandchild must come back to tend (not to
@@ -572,9 +511,10 @@ START_TEST(inherited_fds_not_passed)
                                    "startsecs = 0\n",
                                    t->rundir, th_q(sp), th_q(px)),
                      0);
-    const char *argv[] = { th_tend_bin(), "-c", t->conf, "--", sp, pm, NULL };
-    struct spawn_opts o = { .extra_fd = 5 };
-    spawn_tend(t, argv, &o);
+    /* tend inherits fds 3, 4 and 5 without FD_CLOEXEC */
+    const char *args[] = { "--", sp, pm, NULL };
+    struct th_opts o = { .args = args, .inherit_fds = 3 };
+    ck_assert_int_eq(th_spawn(t, &o), 0);
     if (th_wait_file(pm, "ready\n", 5000) != 0 || th_wait_file(px, "ready\n", 5000) != 0) {
         th_dump(t, "programs not started");
         ck_abort_msg("the programs did not start");
@@ -740,9 +680,9 @@ START_TEST(no_config_unusable_rundir)
                           "XDG_RUNTIME_DIR=/proc/tend-test-nonexistent",
                           asan[0] ? asan : "TEND_TEST_UNUSED", ubsan[0] ? ubsan : "TEND_TEST_UNUSED",
                           NULL };
-    const char *argv[] = { th_tend_bin(), "--", th_helper("exitwith"), "7", NULL };
-    struct spawn_opts o = { .extra_fd = -1, .as_nobody = true, .env = env };
-    spawn_tend(t, argv, &o);
+    const char *args[] = { "--", th_helper("exitwith"), "7", NULL };
+    struct th_opts o = { .no_conf = true, .args = args, .as_nobody = true, .env = env };
+    ck_assert_int_eq(th_spawn(t, &o), 0);
     int rc = th_wait_exit(t, 10000);
     if (rc != 7)
         th_dump(t, "tend -- cmd failed without a rundir");
@@ -780,18 +720,18 @@ START_TEST(no_config_rundir_locked)
     const char *env[] = { "TEND_CONFIG", "HOME=/proc/tend-test-nonexistent", xdgenv,
                           asan[0] ? asan : "TEND_TEST_UNUSED", ubsan[0] ? ubsan : "TEND_TEST_UNUSED",
                           NULL };
-    struct spawn_opts o = { .extra_fd = -1, .as_nobody = true, .env = env };
-
-    const char *argv_a[] = { th_tend_bin(), "--", th_helper("sigprobe"), probe, NULL };
-    spawn_tend(a, argv_a, &o);
+    const char *args_a[] = { "--", th_helper("sigprobe"), probe, NULL };
+    struct th_opts o = { .no_conf = true, .args = args_a, .as_nobody = true, .env = env };
+    ck_assert_int_eq(th_spawn(a, &o), 0);
     if (th_wait_file(probe, "ready\n", 5000) != 0) {
         th_dump(a, "first tend");
         ck_abort_msg("first tend's main program did not start");
     }
     ck_assert_msg(th_wait_file(lock, NULL, 3000) == 0, "first tend made no %s", lock);
 
-    const char *argv_b[] = { th_tend_bin(), "--", th_helper("exitwith"), "7", NULL };
-    spawn_tend(b, argv_b, &o);
+    const char *args_b[] = { "--", th_helper("exitwith"), "7", NULL };
+    o.args = args_b;
+    ck_assert_int_eq(th_spawn(b, &o), 0);
     int rc = th_wait_exit(b, 10000);
     if (rc != 7)
         th_dump(b, "second tend");
