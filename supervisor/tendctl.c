@@ -212,8 +212,9 @@ static void request(const char *control, const char *verb, char *argv[], int arg
         base = "/dev/shm";
     if (!base)
         base = "/tmp";
-    if ((size_t)snprintf(tmpdir, sizeof tmpdir, "%s/tendctl.XXXXXX", base) >= sizeof tmpdir)
-        snprintf(tmpdir, sizeof tmpdir, "/tmp/tendctl.XXXXXX");
+    static const char tmpl[] = "tendctl.XXXXXX"; /* mkdtemp(3)'s template */
+    if ((size_t)snprintf(tmpdir, sizeof tmpdir, "%s/%s", base, tmpl) >= sizeof tmpdir)
+        snprintf(tmpdir, sizeof tmpdir, "/tmp/%s", tmpl);
     if (!mkdtemp(tmpdir)) {
         tmpdir[0] = '\0';
         die(EX_ERROR, "cannot make a temporary folder in %s: %s", base, strerror(errno));
@@ -453,6 +454,25 @@ static int cmd_status(const char *control, int argc, char **argv, uint64_t tmo)
     return rc;
 }
 
+/* Copy FD from OFF to END (-1: to its end, growing or not) to stdout.
+ * Returns the offset reached. */
+static off_t copy_out(int fd, off_t off, off_t end)
+{
+    char buf[65536];
+    while (end < 0 || off < end) {
+        size_t want = end < 0 || end - off > (off_t)sizeof buf ? sizeof buf : (size_t)(end - off);
+        ssize_t n = pread(fd, buf, want, off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        fwrite(buf, 1, (size_t)n, stdout);
+        off += n;
+    }
+    fflush(stdout);
+    return off;
+}
+
 /* Print the last N lines of FD from its current size; returns the offset read to. */
 static off_t tail_last(int fd, long nlines)
 {
@@ -482,39 +502,16 @@ static off_t tail_last(int fd, long nlines)
         if (found)
             break;
     }
-    if (nlines == 0)
-        pos = end;
-    off_t off = pos;
-    while (off < end) {
-        size_t want = end - off > (off_t)sizeof buf ? sizeof buf : (size_t)(end - off);
-        ssize_t n = pread(fd, buf, want, off);
-        if (n <= 0)
-            break;
-        fwrite(buf, 1, (size_t)n, stdout);
-        off += n;
-    }
-    fflush(stdout);
-    return off;
+    return copy_out(fd, nlines == 0 ? end : pos, end);
 }
 
 /* Copy from OFF to the end of FD; handle truncation. Returns the new offset. */
 static off_t tail_more(int fd, off_t off)
 {
     struct stat st;
-    char buf[65536];
     if (fstat(fd, &st) == 0 && st.st_size < off)
         off = 0;    /* truncated (copytruncate rotation) */
-    for (;;) {
-        ssize_t n = pread(fd, buf, sizeof buf, off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        fwrite(buf, 1, (size_t)n, stdout);
-        off += n;
-    }
-    fflush(stdout);
-    return off;
+    return copy_out(fd, off, -1);
 }
 
 static int cmd_tail(const char *control, int argc, char **argv, uint64_t tmo)
