@@ -446,6 +446,21 @@ static struct sink *sink_new(enum sink_kind kind, const char *name)
     return k;
 }
 
+/* A sink just opened (OPENED is 0) joins the list; one that failed to open
+ * (-1) is freed, errno kept. Returns K or NULL. */
+static struct sink *sink_adopt(struct sink *k, int opened)
+{
+    if (opened < 0) {
+        int e = errno;
+        sink_free(k);
+        errno = e;
+        return NULL;
+    }
+    k->next = cs.sinks;
+    cs.sinks = k;
+    return k;
+}
+
 /* The sink for T, opened (or found). NULL with errno and *WHAT set. */
 static struct sink *sink_get(const struct log_target *t, const char **what)
 {
@@ -463,15 +478,10 @@ static struct sink *sink_get(const struct log_target *t, const char **what)
         }
         struct sink *k = sink_new(SINK_STREAM, which == 1 ? "tend's stdout" : "tend's stderr");
         k->which = which;
-        if (std_open(k, which) < 0) {
-            int e = errno;
+        if (!sink_adopt(k, std_open(k, which))) {
             *what = which == 1 ? "tend's stdout" : "tend's stderr";
-            sink_free(k);
-            errno = e;
             return NULL;
         }
-        k->next = cs.sinks;
-        cs.sinks = k;
         cs.std[which] = k;
         return k;
     }
@@ -498,15 +508,7 @@ static struct sink *sink_get(const struct log_target *t, const char **what)
     k->maxbytes = special ? 0 : t->maxbytes;
     k->backups = t->backups < 0 ? 0 : t->backups;
     k->no_splice = special;
-    if (file_open(k, false) < 0) {
-        int e = errno;
-        sink_free(k);
-        errno = e;
-        return NULL;
-    }
-    k->next = cs.sinks;
-    cs.sinks = k;
-    return k;
+    return sink_adopt(k, file_open(k, false));
 }
 
 static void sink_unref(struct sink *k)
