@@ -642,7 +642,8 @@ static void build_program(struct build *b, const struct program *pr)
 }
 
 /* AUTO log files: <childlogdir>/<name>-stdout.log, NAME the process name,
- * or the fullname with ':' as '_' when two processes share a name. */
+ * or the fullname (`web:app`) when two processes share a name. The ':' is
+ * kept: as '_' it would collide with a program named `web_app`. */
 static void resolve_auto_logs(struct tend_config *c)
 {
     for (size_t i = 0; i < c->nprocs; i++) {
@@ -650,17 +651,13 @@ static void resolve_auto_logs(struct tend_config *c)
         bool shared = false;
         for (size_t j = 0; j < c->nprocs && !shared; j++)
             shared = j != i && !strcmp(c->procs[j].name, p->name);
-        char *base = cf_xstrdup(shared ? p->fullname : p->name);
-        for (char *q = base; *q; q++)
-            if (*q == ':')
-                *q = '_';
+        const char *base = shared ? p->fullname : p->name;
         struct log_target *logs[2] = {&p->stdout_log, &p->stderr_log};
         for (int k = 0; k < 2; k++) {
             if (logs[k]->is_auto && !logs[k]->path)
                 logs[k]->path = cf_xasprintf("%s/%s-%s.log", c->childlogdir, base,
                                              k ? "stderr" : "stdout");
         }
-        free(base);
     }
 }
 

@@ -200,7 +200,8 @@ bool conf_process_same(const struct process_config *a, const struct process_conf
 
 /* Signal by name ("TERM", "SIGTERM", "term") or number; -1 if unknown. */
 int conf_signal_parse(const char *s);
-/* "TERM" for SIGTERM (without SIG); "SIG34"-style for unnamed ones.
+/* "TERM" for SIGTERM (without SIG); "34" for unnamed ones (callers print
+ * "SIG%s" either way).
  * Returns a static string. */
 const char *conf_signal_name(int sig);
 

@@ -172,7 +172,7 @@ const char *conf_signal_name(int sig)
     for (const struct cf_keyword *k = signals; k->name; k++)
         if (k->value == sig)
             return k->name;
-    snprintf(buf, sizeof buf, "SIG%d", sig);
+    snprintf(buf, sizeof buf, "%d", sig); /* callers add "SIG": SIG34 */
     return buf;
 }
 

@@ -17,7 +17,6 @@
 #include "log.h"
 #include "notify.h"
 #include "spawn.h"
-#include "supervisor.h"
 
 extern char **environ;
 
@@ -46,13 +45,14 @@ int pstate_parse(const char *s)
 static void on_timer(struct loop *l, struct timer *t);
 static void do_spawn(struct process *p);
 
-struct process *proc_new(struct supervisor *sv, struct process_config *cfg)
+struct process *proc_new(struct proc_host *h, struct process_config *cfg, bool is_main)
 {
     struct process *p = calloc(1, sizeof *p);
     if (!p)
-        log_fatal("out of memory");
+        return NULL;
     p->cfg = cfg;
-    p->sv = sv;
+    p->host = h;
+    p->is_main = is_main;
     p->state = PS_STOPPED;
     p->exit_status = -1;
     p->since = time(NULL);
@@ -64,7 +64,7 @@ void proc_free(struct process *p)
 {
     if (!p)
         return;
-    timer_disarm(p->sv->loop, &p->timer);
+    timer_disarm(p->host->loop, &p->timer);
     if (p->out)
         capture_release(p->out);
     if (p->err)
@@ -72,13 +72,86 @@ void proc_free(struct process *p)
     if (p->notify)
         notify_close(p->notify);
     free(p->exe);
+    free(p->deps);
+    free(p->dependents);
     free(p);
 }
 
-void proc_observe(struct supervisor *sv, proc_observer cb, void *arg)
+void proc_observe(struct proc_host *h, proc_observer cb, void *arg)
 {
-    if (sv->nobservers < sizeof sv->observers / sizeof sv->observers[0])
-        sv->observers[sv->nobservers++] = (struct observer){ cb, arg };
+    if (h->nobservers < PROC_MAX_OBSERVERS) {
+        h->observers[h->nobservers].cb = cb;
+        h->observers[h->nobservers++].arg = arg;
+    } else {
+        log_error("internal: too many process observers");
+    }
+}
+
+void proc_unobserve(struct proc_host *h, proc_observer cb, void *arg)
+{
+    for (size_t i = 0; i < h->nobservers; i++) {
+        if (h->observers[i].cb == cb && h->observers[i].arg == arg) {
+            memmove(&h->observers[i], &h->observers[i + 1],
+                    (h->nobservers - i - 1) * sizeof h->observers[0]);
+            h->nobservers--;
+            return;
+        }
+    }
+}
+
+/* Tell the observers, then the owner's policy, that P changed. */
+static void notify_change(struct process *p, enum pstate old)
+{
+    struct proc_host *h = p->host;
+    for (size_t i = 0; i < h->nobservers; i++)
+        h->observers[i].cb(h->observers[i].arg, p, PROC_EV_STATE, old);
+    if (h->on_change)
+        h->on_change(h->arg, p, old);
+}
+
+void proc_set_config(struct process *p, struct process_config *cfg)
+{
+    if (p->cfg != cfg) {
+        free(p->exe); /* found for the old command: a new config may name another */
+        p->exe = NULL;
+    }
+    p->cfg = cfg;
+}
+
+void proc_set_main(struct process *p, bool is_main)
+{
+    p->is_main = is_main;
+}
+
+void proc_set_deps(struct process *p, struct process **deps, size_t n)
+{
+    free(p->deps);
+    p->deps = deps;
+    p->ndeps = deps ? n : 0;
+}
+
+int proc_link_dependents(struct process **v, size_t n)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        free(v[i]->dependents);
+        v[i]->dependents = NULL;
+        v[i]->ndependents = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct process *q = v[i];
+        for (size_t k = 0; k < q->ndeps; k++) {
+            struct process *d = q->deps[k];
+            struct process **nd = realloc(d->dependents, (d->ndependents + 1) * sizeof *nd);
+            if (!nd) {
+                rc = -1;
+                continue;
+            }
+            nd[d->ndependents++] = q;
+            d->dependents = nd;
+        }
+    }
+    return rc;
 }
 
 static void set_state(struct process *p, enum pstate s, const char *fmt, ...)
@@ -104,12 +177,17 @@ static void set_state(struct process *p, enum pstate s, const char *fmt, ...)
                  p->reason);
     else
         log_info("%s: %s -> %s", p->cfg->fullname, pstate_name(old), pstate_name(s));
-    supervisor_state_changed(p->sv, p, old);
+    notify_change(p, old);
 }
 
 bool proc_alive(const struct process *p)
 {
     return p->pid > 0 || p->group_wait;
+}
+
+bool proc_busy(const struct process *p)
+{
+    return proc_alive(p) || timer_armed(&p->timer) || p->pending_start || p->stop_pending;
 }
 
 bool proc_finished_ok(const struct process *p)
@@ -190,6 +268,16 @@ int proc_signal(struct process *p, int sig)
     return send_signal(p, sig, p->cfg->stopasgroup);
 }
 
+void proc_kill_now(struct process *p)
+{
+    if (p->pgid > 0 && proc_alive(p))
+        kill(-p->pgid, SIGKILL);
+    if (p->pid > 0)
+        kill(p->pid, SIGKILL);
+    if (proc_alive(p))
+        p->kill_sent = true;
+}
+
 /* ---- spawning ---- */
 
 /* A child's environment: tend's own (borrowed, never freed: tend does not
@@ -202,21 +290,27 @@ struct envbuf {
     size_t n, cap;
 };
 
-static void env_reserve(struct envbuf *e, size_t n)
+/* Out of memory fails the spawn (retried as a failed start), never tend. */
+static int env_reserve(struct envbuf *e, size_t n)
 {
     if (n + 1 <= e->cap)
-        return;
+        return 0;
     size_t cap = e->cap ? e->cap : 64;
     while (cap < n + 1)
         cap *= 2;
-    e->v = realloc(e->v, cap * sizeof *e->v);
-    e->owned = realloc(e->owned, cap * sizeof *e->owned);
-    if (!e->v || !e->owned)
-        log_fatal("out of memory");
+    char **v = realloc(e->v, cap * sizeof *v);
+    if (v)
+        e->v = v;
+    bool *owned = realloc(e->owned, cap * sizeof *owned);
+    if (owned)
+        e->owned = owned;
+    if (!v || !owned)
+        return -1;
     e->cap = cap;
+    return 0;
 }
 
-static void env_set(struct envbuf *e, char *entry, bool owned)
+static int env_set(struct envbuf *e, char *entry, bool owned)
 {
     size_t k = strcspn(entry, "=");
     for (size_t i = 0; i < e->n; i++)
@@ -225,20 +319,25 @@ static void env_set(struct envbuf *e, char *entry, bool owned)
                 free(e->v[i]);
             e->v[i] = entry;
             e->owned[i] = owned;
-            return;
+            return 0;
         }
-    env_reserve(e, e->n + 1);
+    if (env_reserve(e, e->n + 1) < 0) {
+        if (owned)
+            free(entry);
+        return -1;
+    }
     e->owned[e->n] = owned;
     e->v[e->n++] = entry;
     e->v[e->n] = NULL;
+    return 0;
 }
 
-static void env_put(struct envbuf *e, const char *key, const char *value)
+static int env_put(struct envbuf *e, const char *key, const char *value)
 {
     char *s;
     if (asprintf(&s, "%s=%s", key, value) < 0)
-        log_fatal("out of memory");
-    env_set(e, s, true);
+        return -1;
+    return env_set(e, s, true);
 }
 
 static void env_free(struct envbuf *e)
@@ -250,13 +349,15 @@ static void env_free(struct envbuf *e)
     free(e->owned);
 }
 
-static void build_env(struct process *p, struct envbuf *e, const char *notify_addr)
+static int build_env(struct process *p, struct envbuf *e, const char *notify_addr)
 {
     const struct process_config *c = p->cfg;
     size_t n = 0;
+    int rc = 0;
     for (char **ev = environ; ev && *ev; ev++)
         n++;
-    env_reserve(e, n + c->environment.n + 8);
+    if (env_reserve(e, n + c->environment.n + 8) < 0)
+        return -1;
     for (char **ev = environ; ev && *ev; ev++) {
         if (!strchr(*ev, '=') || !strncmp(*ev, "NOTIFY_SOCKET=", 14))
             continue;
@@ -265,21 +366,22 @@ static void build_env(struct process *p, struct envbuf *e, const char *notify_ad
     }
     e->v[e->n] = NULL;
     for (size_t i = 0; i < c->environment.n; i++)
-        env_put(e, c->environment.v[i].key, c->environment.v[i].value);
+        rc |= env_put(e, c->environment.v[i].key, c->environment.v[i].value);
     if (c->user) {
         struct passwd *pw = getpwnam(c->user);
         if (pw) {
-            env_put(e, "HOME", pw->pw_dir);
-            env_put(e, "USER", pw->pw_name);
-            env_put(e, "LOGNAME", pw->pw_name);
+            rc |= env_put(e, "HOME", pw->pw_dir);
+            rc |= env_put(e, "USER", pw->pw_name);
+            rc |= env_put(e, "LOGNAME", pw->pw_name);
         }
     }
-    env_set(e, "SUPERVISOR_ENABLED=1", false);
-    env_put(e, "SUPERVISOR_PROCESS_NAME", c->name);
-    env_put(e, "SUPERVISOR_GROUP_NAME", c->group);
-    env_put(e, "TEND_PROCESS_NAME", c->fullname);
+    rc |= env_set(e, "SUPERVISOR_ENABLED=1", false);
+    rc |= env_put(e, "SUPERVISOR_PROCESS_NAME", c->name);
+    rc |= env_put(e, "SUPERVISOR_GROUP_NAME", c->group);
+    rc |= env_put(e, "TEND_PROCESS_NAME", c->fullname);
     if (notify_addr)
-        env_put(e, "NOTIFY_SOCKET", notify_addr);
+        rc |= env_put(e, "NOTIFY_SOCKET", notify_addr);
+    return rc;
 }
 
 static void on_notify(void *arg, pid_t sender, const struct notify_msg *m);
@@ -304,19 +406,28 @@ static int prepare_stdio(struct process *p, int fd[3], char *err, size_t errlen)
 {
     const struct process_config *c = p->cfg;
     fd[0] = fd[1] = fd[2] = -1;
-    if (p->is_main && p->sv->main_argv) {
+    if (p->is_main && p->host->main_cmd) {
         fd[0] = 0; /* tend -- CMD: the command reads tend's stdin, like tini */
     } else {
-        if (!c->stdin_path && p->sv->devnull >= 0) {
-            fd[0] = p->sv->devnull; /* shared; close_stdio leaves it open */
+        if (!c->stdin_path && p->host->devnull >= 0) {
+            fd[0] = p->host->devnull; /* shared; close_stdio leaves it open */
             goto out;
         }
         const char *in = c->stdin_path ? c->stdin_path : "/dev/null";
-        fd[0] = open(in, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd[0] < 0) {
+        /* O_NONBLOCK: opening a FIFO for reading would wait for a writer,
+         * and tend with it. The child gets a blocking descriptor. */
+        int in_fd;
+        do
+            in_fd = open(in, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        while (in_fd < 0 && errno == EINTR);
+        int fl = in_fd >= 0 ? fcntl(in_fd, F_GETFL) : -1;
+        if (in_fd < 0 || fl < 0 || fcntl(in_fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
             snprintf(err, errlen, "cannot open stdin %s: %s", in, strerror(errno));
+            if (in_fd >= 0)
+                close(in_fd);
             return -1;
         }
+        fd[0] = in_fd;
     }
 out:
     if (capture_prepare(&c->stdout_log, c->fullname, c->log_prefix, 1, &p->out, &fd[1], err,
@@ -340,9 +451,37 @@ static void close_stdio(int fd[3], int keep)
     }
 }
 
+/* The sd_notify socket of a `ready = notify` program: in the rundir (0700)
+ * when the program runs as tend's user; an abstract socket, private to
+ * tend's pid, when it runs as another user (who cannot enter the rundir)
+ * or there is no rundir. The name is the fullname as is (`web:app`), so no
+ * two programs share one. */
+static int open_notify(struct process *p, char *err, size_t errlen)
+{
+    const struct process_config *c = p->cfg;
+    struct proc_host *h = p->host;
+    char path[4096];
+    bool in_rundir = h->rundir && !(c->user && geteuid() == 0 && c->uid != geteuid());
+    if (in_rundir) {
+        char dir[512];
+        snprintf(dir, sizeof dir, "%.500s/notify", h->rundir);
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+            snprintf(err, errlen, "cannot create %.500s: %s", dir, strerror(errno));
+            return -1;
+        }
+        snprintf(path, sizeof path, "%s/%s.sock", dir, c->fullname);
+    } else {
+        snprintf(path, sizeof path, "@tend/%d/%s", (int)getpid(), c->fullname);
+    }
+    p->notify = notify_open(h->loop, path, on_notify, p, err, errlen);
+    return p->notify ? 0 : -1;
+}
+
+/* Spawn P with its current config: STARTING (or RUNNING at once with
+ * startsecs = 0), or a failed start. */
 static void do_spawn(struct process *p)
 {
-    struct supervisor *sv = p->sv;
+    struct proc_host *h = p->host;
     const struct process_config *c = p->cfg;
     char err[1024] = "";
     int fd[3] = { -1, -1, -1 };
@@ -351,8 +490,17 @@ static void do_spawn(struct process *p)
 
     p->kill_sent = false;
     p->ready_timed_out = false;
+    p->pending_start = false;
+    p->dep_stopped = false;
     p->status_text[0] = 0;
-    timer_disarm(sv->loop, &p->timer);
+    timer_disarm(h->loop, &p->timer);
+    if (h->shutting_down || p->removed) {
+        /* a start that was under way when tend began to stop */
+        if (p->state != PS_STOPPED)
+            set_state(p, PS_STOPPED, "%s", p->removed ? "removed from the configuration"
+                                                       : "tend is shutting down");
+        return;
+    }
 
     if (c->user && geteuid() != 0) {
         struct passwd *pw = getpwuid(geteuid());
@@ -364,40 +512,17 @@ static void do_spawn(struct process *p)
     }
     if (prepare_stdio(p, fd, err, sizeof err) < 0)
         goto fail;
-    const char *notify_addr = NULL;
-    if (c->ready == READY_NOTIFY) {
-        /* In the rundir (0700) when the program runs as tend's user; an
-         * abstract socket, private to tend's pid, when it runs as another
-         * user (who cannot enter the rundir) or there is no rundir. */
-        char path[4096];
-        bool in_rundir = sv->has_rundir && !(c->user && geteuid() == 0 && c->uid != geteuid());
-        if (in_rundir) {
-            char dir[512];
-            snprintf(dir, sizeof dir, "%.500s/notify", sv->cfg->rundir);
-            if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-                snprintf(err, sizeof err, "cannot create %s: %s", dir, strerror(errno));
-                goto fail;
-            }
-            snprintf(path, sizeof path, "%s/%s.sock", dir, c->fullname);
-        } else {
-            snprintf(path, sizeof path, "@tend/%d/%s", (int)getpid(), c->fullname);
-        }
-        for (char *s = strrchr(path, '/') + 1; *s; s++)
-            if (*s == ':')
-                *s = '_';
-        p->notify = notify_open(sv->loop, path, on_notify, p, err, sizeof err);
-        if (!p->notify)
-            goto fail;
-        notify_addr = notify_address(p->notify);
+    if (c->ready == READY_NOTIFY && open_notify(p, err, sizeof err) < 0)
+        goto fail;
+    if (build_env(p, &env, p->notify ? notify_address(p->notify) : NULL) < 0) {
+        snprintf(err, sizeof err, "out of memory building the environment");
+        goto fail;
     }
-    build_env(p, &env, notify_addr);
-
-    /* The PATH search is done once per config, not at every restart. */
-    if (p->exe_cfg != c) {
-        free(p->exe);
+    /* The PATH search is done once per config (proc_set_config forgets it),
+     * not at every restart. */
+    if (!p->exe)
         p->exe = spawn_find_program(c->argv[0], env.v);
-        p->exe_cfg = p->exe ? c : NULL;
-    }
+    bool main_cmd = p->is_main && h->main_cmd;
     struct spawn_req req = {
         .argv = c->argv,
         .path = p->exe,
@@ -410,18 +535,17 @@ static void do_spawn(struct process *p)
         .uid = c->uid,
         .gid = c->gid,
         .fd = { fd[0], fd[1], fd[2] },
-        .keep_signals = p->is_main && sv->main_argv,
-        .orig_mask = sv->orig_mask,
-        .orig_ignored = sv->orig_ignored,
-        .tty_fd = p->is_main && sv->main_argv ? sv->tty_fd : -1,
+        .keep_signals = main_cmd,
+        .orig_mask = h->orig_mask,
+        .orig_ignored = h->orig_ignored,
+        .tty_fd = main_cmd ? h->tty_fd : -1,
     };
     pid_t pid = spawn_process(&req, err, sizeof err, &code);
-    close_stdio(fd, sv->devnull);
+    close_stdio(fd, h->devnull);
     env_free(&env);
     if (pid < 0) {
         free(p->exe); /* the file may have moved: search again next time */
         p->exe = NULL;
-        p->exe_cfg = NULL;
         goto fail_spawned;
     }
 
@@ -437,12 +561,12 @@ static void do_spawn(struct process *p)
         }
         return;
     }
-    timer_arm(sv->loop, &p->timer, (uint64_t)c->startsecs * 1000);
+    timer_arm(h->loop, &p->timer, (uint64_t)c->startsecs * 1000);
     set_state(p, PS_STARTING, NULL);
     return;
 
 fail:
-    close_stdio(fd, sv->devnull);
+    close_stdio(fd, h->devnull);
     env_free(&env);
     code = 1;
 fail_spawned:
@@ -464,7 +588,7 @@ static void begin_restart(struct process *p)
  * readiness timeout). */
 static void start_failed(struct process *p, const char *why)
 {
-    struct supervisor *sv = p->sv;
+    struct proc_host *h = p->host;
     if (p->is_main) {
         /* The main program is never restarted: tend ends with its status. */
         if (p->exit_status < 0 || p->pid == 0) {
@@ -474,7 +598,7 @@ static void start_failed(struct process *p, const char *why)
         set_state(p, PS_EXITED, "%s", why);
         return;
     }
-    if (sv->shutting_down) {
+    if (h->shutting_down || p->removed) {
         set_state(p, PS_STOPPED, "%s", why);
         return;
     }
@@ -483,7 +607,7 @@ static void start_failed(struct process *p, const char *why)
         set_state(p, PS_FATAL, "%s; gave up after %u tries", why, p->failed_starts);
         return;
     }
-    timer_arm(sv->loop, &p->timer, (uint64_t)p->failed_starts * 1000);
+    timer_arm(h->loop, &p->timer, (uint64_t)p->failed_starts * 1000);
     set_state(p, PS_BACKOFF, "%s; retry %u of %d in %u s", why, p->failed_starts,
               p->cfg->startretries, p->failed_starts);
 }
@@ -491,9 +615,9 @@ static void start_failed(struct process *p, const char *why)
 static void exited_running(struct process *p, int status, const char *what)
 {
     const struct process_config *c = p->cfg;
-    struct supervisor *sv = p->sv;
+    struct proc_host *h = p->host;
     bool expected = WIFEXITED(status) && conf_exitcode_expected(c, WEXITSTATUS(status));
-    bool restart = !p->is_main && !sv->shutting_down &&
+    bool restart = !p->is_main && !h->shutting_down && !p->removed &&
                    (c->autorestart == RESTART_TRUE ||
                     (c->autorestart == RESTART_UNEXPECTED && !expected));
     if (!restart) {
@@ -512,27 +636,35 @@ static void exited_running(struct process *p, int status, const char *what)
     }
     if (delay == 0) {
         set_state(p, PS_EXITED, "%s%s; restarting", what, expected ? "" : ", not expected");
-        if (p->state == PS_EXITED && !timer_armed(&p->timer))
+        if (p->state == PS_EXITED && !timer_armed(&p->timer) && !proc_busy(p))
             begin_restart(p);
         return;
     }
-    timer_arm(sv->loop, &p->timer, delay);
+    timer_arm(h->loop, &p->timer, delay);
     set_state(p, PS_EXITED, "%s%s; restarting in %llu s", what, expected ? "" : ", not expected",
               (unsigned long long)(delay / 1000));
 }
 
-/* STOPPING is over: the program and its process group are gone. */
+static void start_or_wait(struct process *p);
+
+/* STOPPING is over: the program and its process group are gone. It takes
+ * the settings a reload gave it, and starts again when a restart or that
+ * reload asked for it. */
 static void stopped(struct process *p, const char *what)
 {
-    struct supervisor *sv = p->sv;
+    struct proc_host *h = p->host;
     p->group_wait = false;
+    bool again = p->restart_after_stop && !h->shutting_down && !p->removed;
+    p->restart_after_stop = false;
+    if (p->next_cfg && !p->removed) {
+        proc_set_config(p, p->next_cfg);
+        p->next_cfg = NULL;
+    }
     set_state(p, PS_STOPPED, "%s", what);
-    if (p->state == PS_STOPPED && p->restart_after_stop && !sv->shutting_down && !p->removed) {
-        p->restart_after_stop = false;
-        bool already;
-        char err[256];
-        if (proc_start(p, &already, err, sizeof err) < 0)
-            log_error("%s: cannot restart: %s", p->cfg->fullname, err);
+    if (again && p->state == PS_STOPPED && !proc_busy(p)) {
+        p->failed_starts = 0;
+        p->crashes = 0;
+        start_or_wait(p);
     }
 }
 
@@ -554,7 +686,7 @@ static bool group_lingers(struct process *p)
         kill(-p->pgid, p->stop_sig);
     }
     log_debug("%s: leader exited; waiting for process group %d", p->cfg->fullname, (int)p->pgid);
-    supervisor_state_changed(p->sv, p, p->state); /* pid 0 in status */
+    notify_change(p, p->state); /* pid 0 in status */
     return true;
 }
 
@@ -562,34 +694,66 @@ void proc_check_group(struct process *p)
 {
     if (!p->group_wait || (p->pgid > 0 && kill(-p->pgid, 0) == 0))
         return;
-    timer_disarm(p->sv->loop, &p->timer);
+    timer_disarm(p->host->loop, &p->timer);
     char what[96];
     describe_exit(p->exit_status, what, sizeof what);
     stopped(p, what);
 }
 
+/* MAINPID= may be followed only to a child of tend (one tend will reap) in
+ * the program's process group: never tend, PID 1, or a stranger. */
+static bool mainpid_adoptable(const struct process *p, pid_t pid)
+{
+    if (pid <= 0 || pid == getpid() || pid == 1 || getpgid(pid) != p->pgid)
+        return false;
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n;
+    do
+        n = read(fd, buf, sizeof buf - 1);
+    while (n < 0 && errno == EINTR);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = 0;
+    char *rp = strrchr(buf, ')'); /* the command name may hold anything */
+    char st;
+    int ppid;
+    if (!rp || sscanf(rp + 1, " %c %d", &st, &ppid) != 2)
+        return false;
+    return st != 'Z' && ppid == (int)getpid();
+}
+
 void proc_exited(struct process *p, int status)
 {
-    struct supervisor *sv = p->sv;
+    struct proc_host *h = p->host;
     pid_t pid = p->pid;
     /* A MAINPID= sent just before the exit must be seen before judging it. */
     if (p->notify)
         notify_drain(p->notify);
     /* MAINPID= named another process of this program: follow it instead. */
-    if (p->notify_mainpid > 0 && p->notify_mainpid != pid && kill(p->notify_mainpid, 0) == 0) {
-        log_info("%s: pid %d exited, following MAINPID %d", p->cfg->fullname, (int)pid,
-                 (int)p->notify_mainpid);
-        p->pid = p->notify_mainpid;
+    if (p->notify_mainpid > 0 && p->notify_mainpid != pid) {
+        if (mainpid_adoptable(p, p->notify_mainpid)) {
+            log_info("%s: pid %d exited, following MAINPID %d", p->cfg->fullname, (int)pid,
+                     (int)p->notify_mainpid);
+            p->pid = p->notify_mainpid;
+            p->notify_mainpid = 0;
+            notify_change(p, p->state);
+            return;
+        }
+        log_warn("%s: MAINPID %d is not a child of tend in the program's process group; "
+                 "not following it", p->cfg->fullname, (int)p->notify_mainpid);
         p->notify_mainpid = 0;
-        supervisor_state_changed(sv, p, p->state);
-        return;
     }
     p->pid = 0;
     p->exit_status = status;
     drop_run_resources(p); /* capture keeps reading until the pipes' last writer is gone */
     if (p->state == PS_STOPPING && group_lingers(p))
         return;
-    timer_disarm(sv->loop, &p->timer);
+    timer_disarm(h->loop, &p->timer);
     char what[96];
     describe_exit(status, what, sizeof what);
     switch (p->state) {
@@ -602,6 +766,7 @@ void proc_exited(struct process *p, int status)
             start_failed(p, what);
         break;
     case PS_RUNNING:
+        p->stop_pending = false; /* nothing left to stop */
         exited_running(p, status, what);
         break;
     case PS_STOPPING:
@@ -616,13 +781,15 @@ void proc_exited(struct process *p, int status)
 static void on_timer(struct loop *l, struct timer *t)
 {
     struct process *p = t->arg;
+    struct proc_host *h = p->host;
     (void)l;
     switch (p->state) {
     case PS_STARTING:
         /* Judge startsecs only after every exit that already happened was
          * seen: a program that died at once must not count as RUNNING
          * because the loop woke late. */
-        supervisor_reap(p->sv);
+        if (h->reap)
+            h->reap(h->arg);
         if (p->state != PS_STARTING)
             return;
         if (p->cfg->ready == READY_STARTSECS) {
@@ -667,7 +834,7 @@ void proc_ready(struct process *p)
 {
     if (p->state != PS_STARTING)
         return;
-    timer_disarm(p->sv->loop, &p->timer);
+    timer_disarm(p->host->loop, &p->timer);
     p->failed_starts = 0;
     set_state(p, PS_RUNNING, "READY=1");
 }
@@ -696,32 +863,91 @@ static void on_notify(void *arg, pid_t sender, const struct notify_msg *m)
     }
     if (m->has_status) {
         snprintf(p->status_text, sizeof p->status_text, "%s", m->status);
-        supervisor_state_changed(p->sv, p, p->state);
+        notify_change(p, p->state);
     }
     if (m->ready)
         proc_ready(p);
 }
 
-/* ---- requests ---- */
+/* ---- dependencies ---- */
 
-static bool deps_running(struct process *p, bool start_them)
+/* Q counts as up for its dependents: RUNNING (or finished as expected) and
+ * not about to go down or to change. */
+static bool dep_up(const struct process *q)
 {
-    bool ok = true;
-    for (char **d = p->cfg->depends_on; d && *d; d++) {
-        struct process *q = supervisor_find(p->sv, *d);
-        if (!q || q == p)
-            continue;
-        if (q->state != PS_RUNNING && !proc_finished_ok(q)) {
-            ok = false;
-            if (start_them && !proc_alive(q) && q->state != PS_BACKOFF && !q->pending_start) {
-                bool already;
-                char err[256];
-                proc_start(q, &already, err, sizeof err);
-            }
-        }
-    }
-    return ok;
+    if (q->stop_pending || q->next_cfg || q->restart_after_stop || q->removed)
+        return false;
+    return q->state == PS_RUNNING || proc_finished_ok(q);
 }
+
+static bool deps_up(const struct process *p)
+{
+    for (size_t i = 0; i < p->ndeps; i++)
+        if (p->deps[i] != p && !dep_up(p->deps[i]))
+            return false;
+    return true;
+}
+
+/* Start the dependencies of P that are down and not on their way up. */
+static void start_deps(struct process *p)
+{
+    for (size_t i = 0; i < p->ndeps; i++) {
+        struct process *q = p->deps[i];
+        if (q == p || dep_up(q) || proc_busy(q))
+            continue;
+        bool already;
+        char err[256];
+        if (proc_start(q, &already, err, sizeof err) < 0)
+            log_warn("%s: cannot start its dependency %s: %s", p->cfg->fullname,
+                     q->cfg->fullname, err);
+    }
+}
+
+/* Start P now when its dependencies are up, else once they are (the
+ * owner's on_change calls proc_check_pending after every change). */
+static void start_or_wait(struct process *p)
+{
+    p->pending_start = true;
+    start_deps(p); /* may start P itself, from a nested check */
+    if (!p->pending_start)
+        return;
+    if (deps_up(p))
+        do_spawn(p);
+    else
+        log_info("%s: waiting for its dependencies before it starts", p->cfg->fullname);
+}
+
+static bool dependents_alive(const struct process *p)
+{
+    for (size_t i = 0; i < p->ndependents; i++)
+        if (proc_alive(p->dependents[i]))
+            return true;
+    return false;
+}
+
+static int stop_request(struct process *p, int sig, bool *already);
+
+/* Stop the dependents of P that are up; they start again once P is back
+ * (dep_stopped). True when any is still alive. */
+static bool stop_dependents(struct process *p)
+{
+    bool any = false;
+    for (size_t i = 0; i < p->ndependents; i++) {
+        struct process *q = p->dependents[i];
+        if (!proc_alive(q))
+            continue;
+        any = true;
+        if (q->state == PS_STOPPING || q->stop_pending)
+            continue;
+        bool already;
+        stop_request(q, q->cfg->stopsignal, &already);
+        q->dep_stopped = true;
+        q->restart_after_stop = false;
+    }
+    return any;
+}
+
+/* ---- requests ---- */
 
 int proc_start(struct process *p, bool *already, char *err, size_t errlen)
 {
@@ -730,9 +956,17 @@ int proc_start(struct process *p, bool *already, char *err, size_t errlen)
         snprintf(err, errlen, "removed from the configuration");
         return -1;
     }
+    if (p->host->shutting_down) {
+        snprintf(err, errlen, "tend is shutting down");
+        return -1;
+    }
     switch (p->state) {
     case PS_STARTING:
     case PS_RUNNING:
+        if (p->stop_pending) {
+            p->restart_after_stop = true; /* down first, as asked before */
+            return 0;
+        }
         *already = true;
         return 0;
     case PS_STOPPING:
@@ -741,75 +975,55 @@ int proc_start(struct process *p, bool *already, char *err, size_t errlen)
     default:
         break;
     }
-    timer_disarm(p->sv->loop, &p->timer);
+    if (p->pending_start)
+        return 0;
+    timer_disarm(p->host->loop, &p->timer);
     p->failed_starts = 0;
     p->crashes = 0;
     p->stop_pending = false;
-    if (!deps_running(p, true)) {
-        p->pending_start = true;
-        log_info("%s: waiting for its dependencies before it starts", p->cfg->fullname);
-        return 0;
-    }
-    p->pending_start = false;
-    do_spawn(p);
+    p->dep_stopped = false;
+    start_or_wait(p);
     return 0;
 }
 
-/* Programs that depend on P and are alive (or about to be). */
-static bool dependents_alive(struct process *p, bool stop_them)
+/* Send the stop signal now: STOPPING, SIGKILL after stopwaitsecs. */
+static void stop_now(struct process *p, int sig)
 {
-    struct supervisor *sv = p->sv;
-    bool any = false;
-    for (size_t i = 0; i < sv->nprocs; i++) {
-        struct process *q = sv->procs[i];
-        if (q == p)
-            continue;
-        for (char **d = q->cfg->depends_on; d && *d; d++) {
-            if (strcmp(*d, p->cfg->fullname))
-                continue;
-            if (proc_alive(q) || q->pending_start) {
-                any = true;
-                if (stop_them && q->state != PS_STOPPING) {
-                    bool already;
-                    proc_stop(q, &already);
-                }
-            }
-        }
-    }
-    return any;
+    p->stop_pending = false;
+    p->stop_sig = sig;
+    p->kill_sent = false;
+    timer_arm(p->host->loop, &p->timer, (uint64_t)p->cfg->stopwaitsecs * 1000);
+    if (send_signal(p, sig, p->cfg->stopasgroup) < 0 && errno != ESRCH)
+        log_error("%s: kill(%d, SIG%s): %s", p->cfg->fullname, (int)p->pid,
+                  conf_signal_name(sig), strerror(errno));
+    set_state(p, PS_STOPPING, "sent SIG%s", conf_signal_name(sig));
 }
 
-int proc_stop_with(struct process *p, int sig, bool *already)
+/* Stop P with SIG, its dependents first (during shutdown the owner orders
+ * the stops itself). Leaves the restart/pending flags alone. */
+static int stop_request(struct process *p, int sig, bool *already)
 {
     *already = false;
-    p->restart_after_stop = false;
-    p->pending_start = false;
     switch (p->state) {
     case PS_STARTING:
     case PS_RUNNING:
-        if (!p->sv->shutting_down && dependents_alive(p, true)) {
+        if (!p->host->shutting_down && stop_dependents(p)) {
             /* Dependents go first; we follow when they are down. */
             p->stop_pending = true;
+            p->pending_sig = sig;
             return 0;
         }
-        p->stop_pending = false;
-        p->stop_sig = sig;
-        p->kill_sent = false;
-        timer_arm(p->sv->loop, &p->timer, (uint64_t)p->cfg->stopwaitsecs * 1000);
-        if (send_signal(p, sig, p->cfg->stopasgroup) < 0 && errno != ESRCH)
-            log_error("%s: kill(%d, SIG%s): %s", p->cfg->fullname, (int)p->pid,
-                      conf_signal_name(sig), strerror(errno));
-        set_state(p, PS_STOPPING, "sent SIG%s", conf_signal_name(sig));
+        stop_now(p, sig);
         return 0;
     case PS_STOPPING:
         return 0;
     case PS_BACKOFF:
-        timer_disarm(p->sv->loop, &p->timer);
+        timer_disarm(p->host->loop, &p->timer);
         set_state(p, PS_STOPPED, "stopped while waiting to retry");
         return 0;
     case PS_EXITED:
         if (timer_armed(&p->timer)) {
-            timer_disarm(p->sv->loop, &p->timer);
+            timer_disarm(p->host->loop, &p->timer);
             set_state(p, PS_STOPPED, "stopped while waiting to restart");
             return 0;
         }
@@ -821,47 +1035,100 @@ int proc_stop_with(struct process *p, int sig, bool *already)
     }
 }
 
+int proc_stop_with(struct process *p, int sig, bool *already)
+{
+    bool was_pending = p->pending_start || p->dep_stopped;
+    p->restart_after_stop = false;
+    p->pending_start = false;
+    p->dep_stopped = false;
+    stop_request(p, sig, already);
+    if (*already && was_pending) {
+        *already = false;
+        set_state(p, p->state, "start cancelled");
+    }
+    return 0;
+}
+
 int proc_stop(struct process *p, bool *already)
 {
     return proc_stop_with(p, p->cfg->stopsignal, already);
 }
 
-void proc_restart(struct process *p)
+bool proc_reconfigure(struct process *p, struct process_config *cfg)
 {
-    bool already;
-    char err[256];
-    if (proc_alive(p)) {
-        proc_stop(p, &already);
-        p->restart_after_stop = true;
-    } else {
-        proc_stop(p, &already);
-        if (proc_start(p, &already, err, sizeof err) < 0)
-            log_error("%s: cannot restart: %s", p->cfg->fullname, err);
+    if (proc_alive(p) || p->stop_pending) {
+        bool already, again = p->state != PS_STOPPING || p->restart_after_stop;
+        p->next_cfg = cfg;
+        p->pending_start = false;
+        p->dep_stopped = false;
+        stop_request(p, p->cfg->stopsignal, &already);
+        p->restart_after_stop = again && cfg->autostart;
+        return false;
+    }
+    bool waiting = timer_armed(&p->timer);
+    timer_disarm(p->host->loop, &p->timer);
+    p->pending_start = false;
+    p->dep_stopped = false;
+    p->next_cfg = NULL;
+    p->failed_starts = 0;
+    p->crashes = 0;
+    proc_set_config(p, cfg);
+    if (waiting && !cfg->autostart)
+        set_state(p, PS_STOPPED, "configuration changed");
+    return cfg->autostart;
+}
+
+void proc_remove(struct process *p)
+{
+    p->removed = true;
+    p->pending_start = false;
+    p->stop_pending = false;
+    p->restart_after_stop = false;
+    p->dep_stopped = false;
+    p->next_cfg = NULL;
+    proc_set_deps(p, NULL, 0);
+    free(p->dependents);
+    p->dependents = NULL;
+    p->ndependents = 0;
+    if (p->state == PS_STARTING || p->state == PS_RUNNING) {
+        stop_now(p, p->cfg->stopsignal);
+    } else if (!proc_alive(p) && timer_armed(&p->timer)) {
+        timer_disarm(p->host->loop, &p->timer);
+        set_state(p, PS_STOPPED, "removed from the configuration");
     }
 }
 
-/* Called by the supervisor after any change: pending starts whose
- * dependencies are now up, pending stops whose dependents are now down. */
+/* Called by the owner after any change: pending starts whose dependencies
+ * are now up (or FATAL), pending stops whose dependents are now down, and
+ * programs stopped for a dependency that is back. */
 void proc_check_pending(struct process *p)
 {
-    if (p->pending_start && !p->sv->shutting_down) {
-        bool failed = false;
-        for (char **d = p->cfg->depends_on; d && *d; d++) {
-            struct process *q = supervisor_find(p->sv, *d);
-            if (q && q->state == PS_FATAL)
-                failed = true;
-        }
-        if (failed) {
+    struct proc_host *h = p->host;
+    if ((p->pending_start || p->dep_stopped) && (h->shutting_down || p->removed)) {
+        p->pending_start = false;
+        p->dep_stopped = false;
+    }
+    if (p->pending_start) {
+        const struct process *fatal = NULL;
+        for (size_t i = 0; i < p->ndeps && !fatal; i++)
+            if (p->deps[i] != p && p->deps[i]->state == PS_FATAL && !proc_busy(p->deps[i]))
+                fatal = p->deps[i];
+        if (fatal) {
             p->pending_start = false;
-            set_state(p, PS_FATAL, "a dependency is FATAL");
-        } else if (deps_running(p, false)) {
-            p->pending_start = false;
+            set_state(p, PS_FATAL, "its dependency %s is FATAL", fatal->cfg->fullname);
+        } else if (deps_up(p)) {
             do_spawn(p);
         }
+    } else if (p->dep_stopped && !proc_busy(p) && deps_up(p)) {
+        log_info("%s: its dependencies are up again, starting it", p->cfg->fullname);
+        p->failed_starts = 0;
+        p->crashes = 0;
+        do_spawn(p);
     }
-    if (p->stop_pending && !dependents_alive(p, false)) {
-        bool already;
-        p->stop_pending = false;
-        proc_stop(p, &already);
+    if (p->stop_pending && !dependents_alive(p)) {
+        if (p->state == PS_STARTING || p->state == PS_RUNNING)
+            stop_now(p, p->pending_sig);
+        else
+            p->stop_pending = false;
     }
 }

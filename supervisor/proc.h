@@ -1,8 +1,8 @@
-/* proc.h - the process table and the state machine.
+/* proc.h - one supervised process and its state machine.
  *
- * Only proc.c changes a process's state. Everything else (control requests,
- * the reaper, notify messages, timers) asks it to through the functions
- * below, and learns of changes through observers. States, as supervisord:
+ * Only proc.c changes a process: its state, its config, its flags. Everyone
+ * else asks through the functions below and learns of changes as an
+ * observer. States, as supervisord:
  *
  *   STOPPED --start--> STARTING --startsecs/READY=1--> RUNNING
  *   STARTING --exit--> BACKOFF --1s,2s,3s..--> STARTING ... --> FATAL
@@ -10,8 +10,17 @@
  *   any running --stop--> STOPPING --exit--> STOPPED (SIGKILL after stopwaitsecs;
  *                         STOPPED only once its process group is empty too)
  *
- * A process holds a pointer to its current process_config; on reload the
- * supervisor swaps in the new config (proc_set_config) when it is the same.
+ * Dependencies (depends_on) are pointers, resolved by the owner of the table
+ * (proc_set_deps, proc_link_dependents); proc never looks a name up. A
+ * process starts only once every dependency is RUNNING (or finished as
+ * expected) and not about to go down; it is stopped before its dependencies.
+ * A process that tend stopped because a dependency went down starts again
+ * once the dependencies are up again (a restart, a reload that changed one).
+ *
+ * proc knows nothing of the supervisor above it: what it needs (the loop,
+ * shutdown, how tend was started) is in struct proc_host, which the owner
+ * fills in and keeps current. Data flows down; news flows up through the
+ * observers and the host's on_change hook.
  */
 #ifndef TEND_PROC_H
 #define TEND_PROC_H
@@ -23,9 +32,10 @@
 
 #include "../conf/conf.h"
 #include "loop.h"
+#include "spawn.h"
 
-struct supervisor;
 struct capture;
+struct process;
 
 enum pstate {
     PS_STOPPED, PS_STARTING, PS_RUNNING, PS_BACKOFF, PS_STOPPING, PS_EXITED, PS_FATAL,
@@ -35,9 +45,38 @@ enum pstate {
 const char *pstate_name(enum pstate s);      /* "RUNNING" */
 int pstate_parse(const char *s);             /* case-insensitive; -1 if unknown */
 
+/* Observers hear of every change, after it happened: a new state (or, with
+ * the state unchanged, a new pid or STATUS= text), or that the process is
+ * about to be freed (PROC_EV_REMOVED: drop every pointer to it). */
+enum proc_event { PROC_EV_STATE, PROC_EV_REMOVED };
+typedef void (*proc_observer)(void *arg, struct process *p, enum proc_event ev,
+                              enum pstate old);
+#define PROC_MAX_OBSERVERS 8
+
+struct proc_host {
+    struct loop *loop;
+    const char *rundir;         /* where notify sockets go; NULL: abstract sockets */
+    int devnull;                /* /dev/null for stdin, shared; -1 to open per spawn */
+    bool main_cmd;              /* tend -- CMD: the main program gets tend's stdin, */
+    int tty_fd;                 /* terminal (>= 0) and original signal state */
+    ksigset_t orig_mask, orig_ignored;
+    bool shutting_down;         /* nothing starts any more */
+    struct { proc_observer cb; void *arg; } observers[PROC_MAX_OBSERVERS];
+    size_t nobservers;
+    /* Called after the observers on every change: the owner's policy
+     * (pending starts, shutdown order, the main program's exit). */
+    void (*on_change)(void *arg, struct process *p, enum pstate old);
+    /* Collect every exit that already happened (before a timer is judged). */
+    void (*reap)(void *arg);
+    void *arg;                  /* for on_change and reap */
+};
+
+void proc_observe(struct proc_host *h, proc_observer cb, void *arg);
+void proc_unobserve(struct proc_host *h, proc_observer cb, void *arg);
+
 struct process {
-    struct process_config *cfg;
-    struct supervisor *sv;
+    struct process_config *cfg;  /* read-only outside proc.c */
+    struct proc_host *host;
     enum pstate state;
     pid_t pid;                 /* 0 when not running */
     pid_t pgid;                /* its process group (the spawned pid) */
@@ -53,46 +92,67 @@ struct process {
     bool removed;              /* dropped by a reload; freed once stopped */
     bool kill_sent;            /* SIGKILL already sent in STOPPING */
     bool group_wait;           /* STOPPING: leader gone, its process group not yet */
-    bool restart_after_stop;   /* 'restart' verb / changed by reload */
+    bool restart_after_stop;   /* start again once stopped (restart, reload) */
     bool is_main;
-    bool pending_start;        /* start once its depends_on are RUNNING */
+    bool pending_start;        /* start once its dependencies are up */
     bool stop_pending;         /* stop once its dependents are down */
+    bool dep_stopped;          /* stopped by tend for a dependency: start when it is up */
     bool ready_timed_out;      /* killed for not sending READY=1 in time */
     int stop_sig;              /* the signal STOPPING sent */
+    int pending_sig;           /* the signal a pending stop will send */
     int spawn_failed_code;     /* 127/126/1 when the last spawn failed */
     struct process_config *next_cfg; /* reload: run with this once stopped */
-    char *exe;                 /* argv[0] found in PATH, for exe_cfg only */
-    const struct process_config *exe_cfg;
+    char *exe;                 /* argv[0] found in PATH for cfg; NULL: search again */
+    struct process **deps;     /* depends_on, resolved (owned array) */
+    size_t ndeps;
+    struct process **dependents; /* who depends on us (owned array) */
+    size_t ndependents;
     struct timer timer;        /* startsecs, backoff, stopwaitsecs */
     struct capture *out, *err; /* log capture streams of the current run */
     struct notify *notify;     /* sd_notify socket, ready = notify only */
     pid_t notify_mainpid;      /* MAINPID= (0 = the spawned pid) */
 };
 
-/* Observers hear of every state change, after it happened. */
-enum proc_event { PROC_EV_STATE, PROC_EV_REMOVED };
-typedef void (*proc_observer)(void *arg, struct process *p, enum proc_event ev,
-                              enum pstate old);
-void proc_observe(struct supervisor *sv, proc_observer cb, void *arg);
-
-struct process *proc_new(struct supervisor *sv, struct process_config *cfg);
+/* NULL when out of memory. */
+struct process *proc_new(struct proc_host *h, struct process_config *cfg, bool is_main);
 void proc_free(struct process *p);
 
+/* Use CFG from now on (a reload found it the same in all that matters to a
+ * running process); forgets the PATH lookup, which belongs to the old one. */
+void proc_set_config(struct process *p, struct process_config *cfg);
+/* A reload changed P's settings to CFG. A process that is up (or about to
+ * come up again) is stopped and takes CFG once down; one that is down takes
+ * it at once. Returns true when the caller should start it now (it is down
+ * and CFG says autostart), false otherwise (a running one restarts by
+ * itself once stopped, when CFG says autostart or it was running). */
+bool proc_reconfigure(struct process *p, struct process_config *cfg);
+/* A reload dropped P: stop it now, whatever depends on it (its dependents
+ * are gone or changed too); it is never started again. */
+void proc_remove(struct process *p);
+/* Mark P as the main program (or not). */
+void proc_set_main(struct process *p, bool is_main);
+/* Take ownership of DEPS (N resolved depends_on; may be NULL with N 0). */
+void proc_set_deps(struct process *p, struct process **deps, size_t n);
+/* Rebuild every process's dependents from the deps of the N in V. 0, or -1
+ * when out of memory (then dependents are left empty). */
+int proc_link_dependents(struct process **v, size_t n);
+
 /* Start a process that is not running (STOPPED, EXITED, FATAL, BACKOFF).
- * Returns 0 when it is now STARTING (or already STARTING/RUNNING: *already
- * set), -1 with a message in ERR otherwise. */
+ * Returns 0 when it is now STARTING, waiting for its dependencies, or
+ * already STARTING/RUNNING (*already set); -1 with a message in ERR when it
+ * cannot start (removed, tend shutting down). */
 int proc_start(struct process *p, bool *already, char *err, size_t errlen);
-/* Stop: STOPPING (signal sent) or straight to STOPPED when not running.
- * Returns 0; *already set when it was not running. */
+/* Stop: its dependents first, then the stop signal (STOPPING), or straight
+ * to STOPPED when it was only waiting. *already set when it was not running. */
 int proc_stop(struct process *p, bool *already);
-/* Stop with SIG instead of stopsignal (the main program on tend's signal). */
+/* The same with SIG instead of stopsignal. */
 int proc_stop_with(struct process *p, int sig, bool *already);
-/* Act on pending starts/stops whose dependencies/dependents are ready. */
+/* Act on a pending start or stop, or a start after a dependency's return. */
 void proc_check_pending(struct process *p);
-/* Stop, then start again once stopped. */
-void proc_restart(struct process *p);
 /* Send SIG to the process (its group when stopasgroup). -1 with errno. */
 int proc_signal(struct process *p, int sig);
+/* SIGKILL the process and its process group now (second Ctrl-C). */
+void proc_kill_now(struct process *p);
 
 /* Called by the reaper with the raw wait status. */
 void proc_exited(struct process *p, int status);
@@ -106,6 +166,9 @@ void proc_ready(struct process *p);
  * leader is gone but its process group is not. Only p->pid > 0 means there
  * is a pid to signal. */
 bool proc_alive(const struct process *p);
+/* True while something is still to happen without a request: alive, a
+ * restart or retry timer, a pending start or stop. */
+bool proc_busy(const struct process *p);
 /* A finished program: EXITED with an expected code and not to be restarted. */
 bool proc_finished_ok(const struct process *p);
 /* "pid 1234, uptime 0:01:02" / "Exited too quickly (process log may have

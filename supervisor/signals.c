@@ -36,40 +36,6 @@ static void forward(struct supervisor *sv, int sig)
     }
 }
 
-static void kill_everything(struct supervisor *sv)
-{
-    for (size_t i = 0; i < sv->nprocs; i++) {
-        struct process *p = sv->procs[i];
-        if (p->pgid > 0 && (p->pid > 0 || p->group_wait))
-            kill(-p->pgid, SIGKILL);
-        if (p->pid > 0)
-            kill(p->pid, SIGKILL);
-    }
-}
-
-static void on_stop_signal(struct supervisor *sv, int sig)
-{
-    if (sv->shutting_down) {
-        if (sig == SIGINT && ++sv->sigint_count >= 1) {
-            log_warn("second SIGINT: killing every program now");
-            kill_everything(sv);
-        }
-        return;
-    }
-    if (sv->main && proc_alive(sv->main)) {
-        bool already;
-        sv->shutdown_signal = sig;
-        log_info("SIG%s: forwarding to the main program %s", conf_signal_name(sig),
-                 sv->main->cfg->fullname);
-        proc_stop_with(sv->main, sig, &already);
-        sv->shutting_down = true; /* the rest follows the main program's exit */
-        return;
-    }
-    char why[32];
-    snprintf(why, sizeof why, "SIG%s", conf_signal_name(sig));
-    supervisor_shutdown(sv, 0, why);
-}
-
 static void on_signal(struct loop *l, struct watch *w, uint32_t events)
 {
     struct supervisor *sv = w->arg;
@@ -92,7 +58,7 @@ static void on_signal(struct loop *l, struct watch *w, uint32_t events)
             case SIGTERM:
             case SIGINT:
             case SIGQUIT:
-                on_stop_signal(sv, sig);
+                supervisor_shutdown_signal(sv, sig);
                 break;
             case SIGHUP:
                 /* tend -- CMD alone has nothing to reload: behave as tini. */

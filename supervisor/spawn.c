@@ -16,14 +16,13 @@
 #include <termios.h>
 #include <unistd.h>
 
-enum step { ST_PGRP = 1, ST_TTY, ST_SIGNALS, ST_FDS, ST_UMASK, ST_CHDIR, ST_GROUPS,
-            ST_SETGID, ST_SETUID, ST_FIND, ST_EXEC };
+enum step { ST_PGRP = 1, ST_TTY, ST_SIGNALS, ST_FDS, ST_GROUPS, ST_SETGID, ST_SETUID,
+            ST_CHDIR, ST_EXEC };
 
 static const char *const step_names[] = {
     [ST_PGRP] = "setpgid", [ST_TTY] = "tcsetpgrp", [ST_SIGNALS] = "signal setup",
-    [ST_FDS] = "descriptor setup", [ST_UMASK] = "umask", [ST_CHDIR] = "chdir",
-    [ST_GROUPS] = "initgroups", [ST_SETGID] = "setgid", [ST_SETUID] = "setuid",
-    [ST_FIND] = "lookup", [ST_EXEC] = "exec",
+    [ST_FDS] = "descriptor setup", [ST_GROUPS] = "initgroups", [ST_SETGID] = "setgid",
+    [ST_SETUID] = "setuid", [ST_CHDIR] = "chdir", [ST_EXEC] = "exec",
 };
 
 struct spawn_report { int step; int err; };
@@ -105,7 +104,7 @@ static void child_fail(int fd, int step, int err)
     do
         w = write(fd, &r, sizeof r);
     while (w < 0 && errno == EINTR);
-    _exit(step == ST_FIND || step == ST_EXEC ? (err == ENOENT ? 127 : 126) : 1);
+    _exit(step == ST_EXEC ? (err == ENOENT ? 127 : 126) : 1);
 }
 
 /* Runs in the child: nothing here may allocate or touch tend's state. */
@@ -150,8 +149,8 @@ static void child_setup(const struct spawn_req *r, const char *file, int rep)
 
     if (r->umask_set)
         umask(r->umask);
-    if (r->directory && chdir(r->directory) < 0)
-        child_fail(rep, ST_CHDIR, errno);
+    /* Privileges first, as supervisord: the program's user must be able to
+     * enter its directory, and root never walks a path on its behalf. */
     if (r->set_user) {
         if (initgroups(r->user, r->gid) < 0)
             child_fail(rep, ST_GROUPS, errno);
@@ -160,6 +159,8 @@ static void child_setup(const struct spawn_req *r, const char *file, int rep)
         if (setuid(r->uid) < 0)
             child_fail(rep, ST_SETUID, errno);
     }
+    if (r->directory && chdir(r->directory) < 0)
+        child_fail(rep, ST_CHDIR, errno);
     execve(file, r->argv, r->envp);
     child_fail(rep, ST_EXEC, errno);
 }
@@ -253,7 +254,7 @@ pid_t spawn_process(const struct spawn_req *r, char *err, size_t errlen, int *ex
             snprintf(err, errlen, "%s failed for %s: %s",
                      rep.step > 0 && rep.step <= ST_EXEC ? step_names[rep.step] : "setup",
                      what, strerror(rep.err));
-        *exit_code = (rep.step == ST_FIND || rep.step == ST_EXEC)
+        *exit_code = rep.step == ST_EXEC
                          ? (rep.err == ENOENT ? 127 : 126) : 1;
         free(file);
         return -1;

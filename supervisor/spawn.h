@@ -3,7 +3,8 @@
  * The child gets exactly fds 0, 1, 2 (the descriptors named in the request),
  * its own process group, an empty signal mask and default dispositions (or
  * the mask and ignored set tend was started with, for `tend -- CMD`), then
- * umask, directory, user, and exec. Each step is checked; a failing step and
+ * umask, user (initgroups, setgid, setuid), directory (as that user), and
+ * exec. Each step is checked; a failing step and
  * its errno come back to the parent through a close-on-exec pipe, so
  * spawn() returns only once the child has exec'd or died: never a
  * half-started child. The parent blocks only for that fork-to-exec window.

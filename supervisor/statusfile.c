@@ -1,4 +1,4 @@
-/* statusfile.c - the atomic status file. */
+/* statusfile.c - the atomic status file, an observer of every process. */
 #include "statusfile.h"
 
 #include <errno.h>
@@ -11,13 +11,23 @@
 #include "rundir.h"
 #include "supervisor.h"
 
-static bool dirty;
-static bool warned;
+static void observer(void *arg, struct process *p, enum proc_event ev, enum pstate old)
+{
+    (void)p;
+    (void)ev;
+    (void)old;
+    statusfile_mark(arg);
+}
+
+void statusfile_attach(struct supervisor *sv)
+{
+    proc_observe(&sv->host, observer, sv);
+    statusfile_mark(sv);
+}
 
 void statusfile_mark(struct supervisor *sv)
 {
-    (void)sv;
-    dirty = true;
+    sv->status_dirty = true;
 }
 
 static void status_path(struct supervisor *sv, char *buf, size_t len)
@@ -27,14 +37,16 @@ static void status_path(struct supervisor *sv, char *buf, size_t len)
 
 void statusfile_flush(struct supervisor *sv)
 {
-    if (!dirty || !sv->has_rundir || sv->done)
+    if (!sv->status_dirty || !sv->has_rundir || sv->done)
         return;
-    dirty = false;
+    sv->status_dirty = false;
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    if (!f)
+    if (!f) {
+        sv->status_dirty = true;
         return;
+    }
     for (size_t i = 0; i < sv->nprocs; i++) {
         struct process *p = sv->procs[i];
         char ex[32];
@@ -42,17 +54,21 @@ void statusfile_flush(struct supervisor *sv)
         fprintf(f, "%s %s pid=%d exit=%s restarts=%u since=%lld\n", p->cfg->fullname,
                 pstate_name(p->state), (int)p->pid, ex, p->restarts, (long long)p->since);
     }
-    fclose(f);
+    if (fclose(f) != 0) {
+        free(buf);
+        sv->status_dirty = true;
+        return;
+    }
     char path[4096];
     status_path(sv, path, sizeof path);
     if (write_file_atomic(path, buf, len, 0644) < 0) {
-        if (!warned)
+        if (!sv->status_warned)
             log_error("cannot write %s: %s", path, strerror(errno));
-        warned = true;
-        dirty = true; /* try again on the next change */
-    } else if (warned) {
+        sv->status_warned = true;
+        sv->status_dirty = true; /* try again on the next change */
+    } else if (sv->status_warned) {
         log_info("status file %s written again", path);
-        warned = false;
+        sv->status_warned = false;
     }
     free(buf);
 }

@@ -9,6 +9,8 @@
 
 struct supervisor;
 
+/* Listen to every process change (marks the file dirty), and mark it now. */
+void statusfile_attach(struct supervisor *sv);
 void statusfile_mark(struct supervisor *sv);
 /* Write now if marked (the loop's idle hook). */
 void statusfile_flush(struct supervisor *sv);

@@ -1,5 +1,5 @@
-/* supervisor.c - whole-supervisor actions: reaping, ordering, reload,
- * shutdown, and the bookkeeping that follows every state change. */
+/* supervisor.c - whole-supervisor actions: the process table, reaping,
+ * ordering, reload, shutdown, and the policy that follows every change. */
 #include "supervisor.h"
 
 #include <dirent.h>
@@ -13,18 +13,37 @@
 
 #include "capture.h"
 #include "log.h"
+#include "rundir.h"
 #include "statusfile.h"
 
 #define LEFTOVER_GRACE_MS 3000
 
-/* Processes dropped by a reload that are still stopping, and configs that
- * some process still points into. Both are freed once nothing uses them. */
-static struct process **dying;
-static size_t ndying, capdying;
-static struct tend_config **retired;
-static size_t nretired, capretired;
-static struct timer finish_timer;
-static bool finish_killing;
+static void on_change(void *arg, struct process *p, enum pstate old);
+static void reap_hook(void *arg);
+
+void supervisor_init_host(struct supervisor *sv)
+{
+    struct proc_host *h = &sv->host;
+    h->loop = sv->loop;
+    h->rundir = sv->has_rundir ? sv->cfg->rundir : NULL;
+    h->devnull = sv->devnull;
+    h->main_cmd = sv->main_argv != NULL;
+    h->tty_fd = sv->tty_fd;
+    h->orig_mask = sv->orig_mask;
+    h->orig_ignored = sv->orig_ignored;
+    h->shutting_down = sv->shutting_down;
+    h->on_change = on_change;
+    h->reap = reap_hook;
+    h->arg = sv;
+}
+
+static struct process *find_full(struct process **v, size_t n, const char *fullname)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i]->cfg->fullname, fullname))
+            return v[i];
+    return NULL;
+}
 
 struct process *supervisor_find(struct supervisor *sv, const char *name)
 {
@@ -42,14 +61,76 @@ struct process *supervisor_find(struct supervisor *sv, const char *name)
     return nbare == 1 ? bare : NULL;
 }
 
+/* depends_on of CFG resolved in table V: a malloc'd array (NULL when there
+ * are none) in *OUT, with its length. -1 when out of memory. */
+static int resolve_deps(const struct process_config *cfg, struct process **v, size_t n,
+                        struct process ***out, size_t *nout)
+{
+    size_t k = 0;
+    for (char **d = cfg->depends_on; d && *d; d++)
+        k++;
+    *out = NULL;
+    *nout = 0;
+    if (k == 0)
+        return 0;
+    struct process **deps = calloc(k, sizeof *deps);
+    if (!deps)
+        return -1;
+    size_t m = 0;
+    for (char **d = cfg->depends_on; d && *d; d++) {
+        struct process *q = find_full(v, n, *d);
+        if (q) /* conf checked every name; a miss cannot happen */
+            deps[m++] = q;
+    }
+    *out = deps;
+    *nout = m;
+    return 0;
+}
+
+/* Give every process of the table its resolved dependencies. -1 when out
+ * of memory (ordering by depends_on is then lost, and logged). */
+static int link_table(struct supervisor *sv)
+{
+    int rc = 0;
+    for (size_t i = 0; i < sv->nprocs; i++) {
+        struct process **deps;
+        size_t n;
+        if (resolve_deps(sv->procs[i]->cfg, sv->procs, sv->nprocs, &deps, &n) < 0)
+            rc = -1;
+        proc_set_deps(sv->procs[i], deps, n);
+    }
+    if (proc_link_dependents(sv->procs, sv->nprocs) < 0)
+        rc = -1;
+    if (rc < 0)
+        log_error("out of memory linking depends_on; start and stop order may be wrong");
+    return rc;
+}
+
+int supervisor_build(struct supervisor *sv)
+{
+    struct tend_config *cfg = sv->cfg;
+    sv->procs = calloc(cfg->nprocs ? cfg->nprocs : 1, sizeof *sv->procs);
+    if (!sv->procs)
+        return -1;
+    for (size_t i = 0; i < cfg->nprocs; i++) {
+        struct process *p = proc_new(&sv->host, &cfg->procs[i], cfg->procs[i].main);
+        if (!p)
+            return -1;
+        if (p->is_main)
+            sv->main = p;
+        sv->procs[sv->nprocs++] = p;
+    }
+    return link_table(sv);
+}
+
 static struct process *find_pid(struct supervisor *sv, pid_t pid)
 {
     for (size_t i = 0; i < sv->nprocs; i++)
         if (sv->procs[i]->pid == pid)
             return sv->procs[i];
-    for (size_t i = 0; i < ndying; i++)
-        if (dying[i]->pid == pid)
-            return dying[i];
+    for (size_t i = 0; i < sv->ndying; i++)
+        if (sv->dying[i]->pid == pid)
+            return sv->dying[i];
     return NULL;
 }
 
@@ -82,7 +163,7 @@ static int signal_children(int sig)
 
 static void finish_done(struct supervisor *sv)
 {
-    timer_disarm(sv->loop, &finish_timer);
+    timer_disarm(sv->loop, &sv->finish_timer);
     sv->done = true;
 }
 
@@ -110,13 +191,18 @@ void supervisor_reap(struct supervisor *sv)
     for (size_t i = 0; i < sv->nprocs; i++)
         if (sv->procs[i]->group_wait)
             proc_check_group(sv->procs[i]);
-    for (size_t i = 0; i < ndying; i++)
-        if (dying[i]->group_wait)
-            proc_check_group(dying[i]);
+    for (size_t i = 0; i < sv->ndying; i++)
+        if (sv->dying[i]->group_wait)
+            proc_check_group(sv->dying[i]);
     if (sv->finishing && no_children)
         finish_done(sv);
-    else if (sv->finishing && finish_killing)
+    else if (sv->finishing && sv->finish_killing)
         signal_children(SIGKILL); /* orphans of the ones just killed */
+}
+
+static void reap_hook(void *arg)
+{
+    supervisor_reap(arg);
 }
 
 static void on_finish_timer(struct loop *l, struct timer *t)
@@ -124,7 +210,7 @@ static void on_finish_timer(struct loop *l, struct timer *t)
     struct supervisor *sv = t->arg;
     (void)l;
     int n = sv->is_pid1 ? (kill(-1, SIGKILL) == 0) : signal_children(SIGKILL);
-    finish_killing = true;
+    sv->finish_killing = true;
     log_info("sent SIGKILL to what was left (%s)", n ? "some processes" : "none");
     supervisor_reap(sv);
 }
@@ -136,7 +222,7 @@ static void finish(struct supervisor *sv)
     if (sv->finishing)
         return;
     sv->finishing = true;
-    timer_init(&finish_timer, on_finish_timer, sv);
+    timer_init(&sv->finish_timer, on_finish_timer, sv);
     int n, status;
     pid_t pid;
     /* Collect what already died (group members killed with their leader),
@@ -155,25 +241,21 @@ static void finish(struct supervisor *sv)
         n = signal_children(SIGTERM);
     if (n)
         log_info("programs stopped; sent SIGTERM to leftover processes");
-    timer_arm(sv->loop, &finish_timer, LEFTOVER_GRACE_MS);
+    timer_arm(sv->loop, &sv->finish_timer, LEFTOVER_GRACE_MS);
     supervisor_reap(sv);
 }
 
-static bool has_alive_dependents(struct supervisor *sv, struct process *p)
+static bool has_alive_dependents(const struct process *p)
 {
-    for (size_t i = 0; i < sv->nprocs; i++) {
-        struct process *q = sv->procs[i];
-        if (q == p || !proc_alive(q))
-            continue;
-        for (char **d = q->cfg->depends_on; d && *d; d++)
-            if (!strcmp(*d, p->cfg->fullname))
-                return true;
-    }
+    for (size_t i = 0; i < p->ndependents; i++)
+        if (proc_alive(p->dependents[i]))
+            return true;
     return false;
 }
 
 /* One step of the orderly stop: the highest priority level still alive is
- * signalled; the next level waits until it is down. Dependents first. */
+ * signalled; the next level waits until it is down. Dependents first.
+ * Programs a reload dropped are stopped already; they are waited for. */
 static void shutdown_step(struct supervisor *sv)
 {
     if (!sv->shutting_down || sv->finishing)
@@ -183,8 +265,8 @@ static void shutdown_step(struct supervisor *sv)
     bool already;
     for (size_t i = 0; i < sv->nprocs; i++) {
         struct process *p = sv->procs[i];
-        if (!proc_alive(p) && (timer_armed(&p->timer) || p->pending_start))
-            proc_stop(p, &already);
+        if (!proc_alive(p) && proc_busy(p))
+            proc_stop(p, &already); /* a retry or restart timer, a pending start */
     }
     bool any_alive = false;
     int level = -2147483647, cand_level = -2147483647;
@@ -195,12 +277,17 @@ static void shutdown_step(struct supervisor *sv)
         any_alive = true;
         if (p->cfg->priority > level)
             level = p->cfg->priority;
-        if (!has_alive_dependents(sv, p) && p->cfg->priority > cand_level)
+        if (!has_alive_dependents(p) && p->cfg->priority > cand_level)
             cand_level = p->cfg->priority;
     }
-    for (size_t i = 0; i < ndying; i++)
-        if (proc_alive(dying[i]))
-            any_alive = true;
+    for (size_t i = 0; i < sv->ndying; i++) {
+        struct process *p = sv->dying[i];
+        if (!proc_alive(p))
+            continue;
+        any_alive = true;
+        if (p->state != PS_STOPPING)
+            proc_stop(p, &already);
+    }
     if (!any_alive) {
         finish(sv);
         return;
@@ -209,7 +296,7 @@ static void shutdown_step(struct supervisor *sv)
     bool level_has_candidate = false;
     for (size_t i = 0; i < sv->nprocs; i++) {
         struct process *p = sv->procs[i];
-        if (proc_alive(p) && p->cfg->priority == level && !has_alive_dependents(sv, p))
+        if (proc_alive(p) && p->cfg->priority == level && !has_alive_dependents(p))
             level_has_candidate = true;
     }
     if (!level_has_candidate)
@@ -217,9 +304,15 @@ static void shutdown_step(struct supervisor *sv)
     for (size_t i = sv->nprocs; i-- > 0;) {
         struct process *p = sv->procs[i];
         if (proc_alive(p) && p->state != PS_STOPPING && p->cfg->priority == level &&
-            !has_alive_dependents(sv, p))
+            !has_alive_dependents(p))
             proc_stop(p, &already);
     }
+}
+
+static void begin_shutdown(struct supervisor *sv)
+{
+    sv->shutting_down = true;
+    sv->host.shutting_down = true; /* from now on nothing starts */
 }
 
 void supervisor_shutdown(struct supervisor *sv, int code, const char *why)
@@ -227,10 +320,38 @@ void supervisor_shutdown(struct supervisor *sv, int code, const char *why)
     if (sv->shutting_down)
         return;
     log_info("shutting down: %s", why);
-    sv->shutting_down = true;
+    begin_shutdown(sv);
     if (!sv->main || sv->main->exit_status < 0)
         sv->exit_code = code;
     shutdown_step(sv);
+}
+
+void supervisor_shutdown_signal(struct supervisor *sv, int sig)
+{
+    if (sv->shutting_down) {
+        if (sig == SIGINT) {
+            log_warn("second SIGINT: killing every program now");
+            for (size_t i = 0; i < sv->nprocs; i++)
+                proc_kill_now(sv->procs[i]);
+            for (size_t i = 0; i < sv->ndying; i++)
+                proc_kill_now(sv->dying[i]);
+        }
+        return;
+    }
+    if (sv->main && proc_alive(sv->main)) {
+        bool already;
+        log_info("SIG%s: forwarding to the main program %s", conf_signal_name(sig),
+                 sv->main->cfg->fullname);
+        sv->shutdown_signal = sig;
+        /* shutting down first: the main program gets SIG now, not after its
+         * dependents, and not its stopsignal */
+        begin_shutdown(sv);
+        proc_stop_with(sv->main, sig, &already);
+        return;
+    }
+    char why[32];
+    snprintf(why, sizeof why, "SIG%s", conf_signal_name(sig));
+    supervisor_shutdown(sv, 0, why);
 }
 
 void supervisor_reopen(struct supervisor *sv)
@@ -253,14 +374,21 @@ static int main_exit_code(const struct process *p)
     return 1;
 }
 
-void supervisor_state_changed(struct supervisor *sv, struct process *p, enum pstate old)
+static void check_all_pending(struct supervisor *sv)
 {
-    statusfile_mark(sv);
-    for (size_t i = 0; i < sv->nobservers; i++)
-        sv->observers[i].cb(sv->observers[i].arg, p, PROC_EV_STATE, old);
-    if (p->state == old)
-        return; /* STATUS= text only */
+    for (size_t i = 0; i < sv->nprocs; i++) {
+        struct process *q = sv->procs[i];
+        if (q->pending_start || q->stop_pending || q->dep_stopped)
+            proc_check_pending(q);
+    }
+}
 
+/* The host's on_change: what tend does when a process changed. */
+static void on_change(void *arg, struct process *p, enum pstate old)
+{
+    struct supervisor *sv = arg;
+    if (p->state == old)
+        return; /* a pid or STATUS= text only */
     if (p == sv->main && !proc_alive(p) && (p->state == PS_EXITED || p->state == PS_FATAL ||
                                            p->state == PS_STOPPED)) {
         sv->exit_code = main_exit_code(p);
@@ -274,20 +402,8 @@ void supervisor_state_changed(struct supervisor *sv, struct process *p, enum pst
         log_error("%s is FATAL and on_fatal = shutdown", p->cfg->fullname);
         supervisor_shutdown(sv, 1, "a program is FATAL (on_fatal = shutdown)");
     }
-    if (!proc_alive(p) && p->next_cfg && !p->removed) {
-        /* reload changed its settings: it stopped with the old ones */
-        p->cfg = p->next_cfg;
-        p->next_cfg = NULL;
-        if (p->cfg->autostart && !sv->shutting_down) {
-            bool already;
-            char err[256];
-            if (proc_start(p, &already, err, sizeof err) < 0)
-                log_error("%s: %s", p->cfg->fullname, err);
-        }
-    }
-    for (size_t i = 0; i < sv->nprocs; i++)
-        if (sv->procs[i]->pending_start || sv->procs[i]->stop_pending)
-            proc_check_pending(sv->procs[i]);
+    if (!sv->reloading)
+        check_all_pending(sv);
     if (sv->shutting_down && !proc_alive(p))
         shutdown_step(sv);
 }
@@ -296,7 +412,8 @@ void supervisor_start_all(struct supervisor *sv)
 {
     for (size_t i = 0; i < sv->nprocs && !sv->shutting_down; i++) {
         struct process *p = sv->procs[i];
-        if (p->state != PS_STOPPED || p->started_at || !(p->cfg->autostart || p->is_main))
+        if (p->state != PS_STOPPED || p->started_at || proc_busy(p) ||
+            !(p->cfg->autostart || p->is_main))
             continue;
         bool already;
         char err[256];
@@ -310,8 +427,8 @@ void supervisor_start_all(struct supervisor *sv)
 static bool config_in_use(struct supervisor *sv, const struct tend_config *c)
 {
     for (size_t pass = 0; pass < 2; pass++) {
-        struct process **v = pass ? dying : sv->procs;
-        size_t n = pass ? ndying : sv->nprocs;
+        struct process **v = pass ? sv->dying : sv->procs;
+        size_t n = pass ? sv->ndying : sv->nprocs;
         for (size_t i = 0; i < n; i++) {
             const struct process_config *pc[2] = { v[i]->cfg, v[i]->next_cfg };
             for (int k = 0; k < 2; k++)
@@ -325,37 +442,97 @@ static bool config_in_use(struct supervisor *sv, const struct tend_config *c)
 /* The loop's idle hook: batch work that many events in one round share. */
 void supervisor_idle(struct supervisor *sv)
 {
-    for (size_t i = 0; i < ndying;) {
-        struct process *p = dying[i];
-        if (proc_alive(p) || timer_armed(&p->timer)) {
+    for (size_t i = 0; i < sv->ndying;) {
+        struct process *p = sv->dying[i];
+        if (proc_busy(p)) {
             i++;
             continue;
         }
-        for (size_t k = 0; k < sv->nobservers; k++)
-            sv->observers[k].cb(sv->observers[k].arg, p, PROC_EV_REMOVED, p->state);
-        dying[i] = dying[--ndying];
+        for (size_t k = 0; k < sv->host.nobservers; k++)
+            sv->host.observers[k].cb(sv->host.observers[k].arg, p, PROC_EV_REMOVED, p->state);
+        sv->dying[i] = sv->dying[--sv->ndying];
         proc_free(p);
     }
-    for (size_t i = 0; i < nretired;) {
-        if (config_in_use(sv, retired[i])) {
+    for (size_t i = 0; i < sv->nretired;) {
+        if (config_in_use(sv, sv->retired[i])) {
             i++;
             continue;
         }
-        conf_free(retired[i]);
-        retired[i] = retired[--nretired];
+        conf_free(sv->retired[i]);
+        sv->retired[i] = sv->retired[--sv->nretired];
     }
     statusfile_flush(sv);
 }
 
-static void push(void ***v, size_t *n, size_t *cap, void *x)
+/* Room for N more in a growing array. -1 when out of memory. */
+static int reserve(void ***v, size_t n, size_t *cap, size_t more)
 {
-    if (*n == *cap) {
-        *cap = *cap ? *cap * 2 : 8;
-        *v = realloc(*v, *cap * sizeof **v);
-        if (!*v)
-            log_fatal("out of memory");
+    if (n + more <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 8;
+    while (c < n + more)
+        c *= 2;
+    void **nv = realloc(*v, c * sizeof **v);
+    if (!nv)
+        return -1;
+    *v = nv;
+    *cap = c;
+    return 0;
+}
+
+/* The main program is never restarted, so a reload may not change, add or
+ * remove it: that takes a restart of tend. NULL when fine, else the reason. */
+static const char *main_change(struct supervisor *sv, const struct tend_config *nc,
+                               char *buf, size_t len, const struct process_config **at)
+{
+    const struct process_config *nm = NULL;
+    for (size_t i = 0; i < nc->nprocs; i++)
+        if (nc->procs[i].main)
+            nm = &nc->procs[i];
+    *at = nm && !nm->file ? NULL : nm; /* tend -- CMD has no file */
+    if (!sv->main && !nm)
+        return NULL;
+    if (!sv->main)
+        snprintf(buf, len, "%s would become the main program", nm->fullname);
+    else if (!nm)
+        snprintf(buf, len, "the main program %s would be removed", sv->main->cfg->fullname);
+    else if (strcmp(sv->main->cfg->fullname, nm->fullname))
+        snprintf(buf, len, "the main program would change from %s to %s",
+                 sv->main->cfg->fullname, nm->fullname);
+    else if (!conf_process_same(sv->main->cfg, nm))
+        snprintf(buf, len, "the main program %s changed", nm->fullname);
+    else
+        return NULL;
+    return buf;
+}
+
+/* [supervisor] settings on reload: what can follow at once does. */
+static void reload_globals(struct supervisor *sv, struct tend_config *nc)
+{
+    struct tend_config *oc = sv->cfg;
+    /* These name things tend made at start-up and cannot move under its users. */
+    if (strcmp(oc->rundir, nc->rundir) || strcmp(oc->control, nc->control)) {
+        log_warn("reload: rundir/control changed; the new paths apply after a restart of tend");
+        char *t = nc->rundir;
+        nc->rundir = oc->rundir;
+        oc->rundir = t;
+        t = nc->control;
+        nc->control = oc->control;
+        oc->control = t;
     }
-    (*v)[(*n)++] = x;
+    if (oc->control_mode != nc->control_mode || oc->control_group_set != nc->control_group_set ||
+        (nc->control_group_set && oc->control_group != nc->control_group))
+        log_warn("reload: control_mode/control_group changed; they apply after a restart of "
+                 "tend (the FIFO and the rundir are made at start-up)");
+    if ((oc->logfile == NULL) != (nc->logfile == NULL) ||
+        (oc->logfile && strcmp(oc->logfile, nc->logfile))) {
+        if (log_open(nc->logfile) < 0)
+            log_error("reload: cannot open logfile %s: %s", nc->logfile, strerror(errno));
+    }
+    if ((sv->pidfile == NULL) != (nc->pidfile == NULL) ||
+        (nc->pidfile && strcmp(sv->pidfile, nc->pidfile)))
+        supervisor_set_pidfile(sv, nc->pidfile);
+    log_set_level(nc->loglevel);
 }
 
 int supervisor_reload(struct supervisor *sv, struct conf_diags *d)
@@ -375,54 +552,78 @@ int supervisor_reload(struct supervisor *sv, struct conf_diags *d)
         conf_free(nc);
         return -1;
     }
-    struct process **np = calloc(nc->nprocs ? nc->nprocs : 1, sizeof *np);
-    bool *taken = calloc(sv->nprocs ? sv->nprocs : 1, sizeof *taken);
-    struct process **fresh = calloc(nc->nprocs ? nc->nprocs : 1, sizeof *fresh);
-    if (!np || !taken || !fresh)
-        log_fatal("out of memory");
-    size_t nfresh = 0;
-    int added = 0, changed = 0, removed = 0, kept = 0;
+    char why[512];
+    const struct process_config *at = NULL;
+    if (main_change(sv, nc, why, sizeof why, &at)) {
+        conf_diag_add(d, CONF_ERROR, at ? at->file : sv->config_path, at ? at->line : 0,
+                      "%s; tend never restarts its main program: restart tend to apply this",
+                      why);
+        conf_free(nc);
+        return -1;
+    }
 
-    for (size_t i = 0; i < nc->nprocs; i++) {
+    /* Everything that can fail for memory first: nothing has changed yet. */
+    size_t n = nc->nprocs;
+    struct process **np = calloc(n ? n : 1, sizeof *np);
+    struct process **old = calloc(n ? n : 1, sizeof *old);
+    bool *taken = calloc(sv->nprocs ? sv->nprocs : 1, sizeof *taken);
+    struct process **starts = calloc(n ? n : 1, sizeof *starts);
+    bool ok = np && old && taken && starts &&
+              reserve((void ***)&sv->dying, sv->ndying, &sv->capdying, sv->nprocs) == 0 &&
+              reserve((void ***)&sv->retired, sv->nretired, &sv->capretired, 1) == 0;
+    for (size_t i = 0; ok && i < n; i++) {
         struct process_config *c = &nc->procs[i];
-        struct process *old = NULL;
-        for (size_t k = 0; k < sv->nprocs; k++)
+        for (size_t k = 0; k < sv->nprocs && !old[i]; k++)
             if (!taken[k] && !strcmp(sv->procs[k]->cfg->fullname, c->fullname)) {
-                old = sv->procs[k];
+                old[i] = sv->procs[k];
                 taken[k] = true;
-                break;
             }
-        if (!old) {
-            np[i] = proc_new(sv, c);
-            np[i]->is_main = c->main;
-            fresh[nfresh++] = np[i];
+        np[i] = old[i] ? old[i] : proc_new(&sv->host, c, c->main);
+        ok = np[i] != NULL;
+    }
+    if (!ok) {
+        for (size_t i = 0; np && old && i < n; i++)
+            if (np[i] && !old[i])
+                proc_free(np[i]);
+        free(np);
+        free(old);
+        free(taken);
+        free(starts);
+        conf_free(nc);
+        conf_diag_add(d, CONF_ERROR, NULL, 0, "out of memory; nothing changed");
+        return -1;
+    }
+
+    /* Apply. Changes made here notify as usual, but pending starts wait
+     * until the new table is whole (reloading). */
+    sv->reloading = true;
+    size_t nstarts = 0;
+    int added = 0, changed = 0, removed = 0, kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct process_config *c = &nc->procs[i];
+        struct process *p = np[i];
+        if (!old[i]) {
             added++;
             log_info("reload: %s added", c->fullname);
+            if (c->autostart || c->main)
+                starts[nstarts++] = p;
             continue;
         }
-        np[i] = old;
-        if (conf_process_same(old->cfg, c)) {
-            old->cfg = c;
-            if (old->next_cfg)
-                old->next_cfg = NULL;
+        /* A process that is stopping to take an earlier reload's settings
+         * is compared with those. */
+        const struct process_config *cur = p->next_cfg ? p->next_cfg : p->cfg;
+        if (conf_process_same(cur, c)) {
             kept++;
+            if (p->next_cfg)
+                proc_reconfigure(p, c);
+            else
+                proc_set_config(p, c);
             continue;
         }
         changed++;
         log_info("reload: %s changed, restarting it", c->fullname);
-        if (proc_alive(old) || timer_armed(&old->timer)) {
-            old->next_cfg = c;
-            bool already;
-            proc_stop(old, &already);
-            if (!proc_alive(old) && old->next_cfg) {
-                old->cfg = c;
-                old->next_cfg = NULL;
-                fresh[nfresh++] = old;
-            }
-        } else {
-            old->cfg = c;
-            fresh[nfresh++] = old;
-        }
+        if (proc_reconfigure(p, c))
+            starts[nstarts++] = p;
     }
     for (size_t k = 0; k < sv->nprocs; k++) {
         if (taken[k])
@@ -430,73 +631,76 @@ int supervisor_reload(struct supervisor *sv, struct conf_diags *d)
         struct process *p = sv->procs[k];
         removed++;
         log_info("reload: %s removed", p->cfg->fullname);
-        p->removed = true;
-        p->pending_start = false;
-        bool already;
-        proc_stop(p, &already);
-        push((void ***)&dying, &ndying, &capdying, p);
+        proc_remove(p);
+        sv->dying[sv->ndying++] = p;
     }
     free(taken);
+    free(old);
     free(sv->procs);
     sv->procs = np;
-    sv->nprocs = nc->nprocs;
+    sv->nprocs = n;
     sv->main = NULL;
-    for (size_t i = 0; i < sv->nprocs; i++)
-        if (sv->procs[i]->is_main || sv->procs[i]->cfg->main) {
-            sv->procs[i]->is_main = true;
-            sv->main = sv->procs[i];
-        }
-    /* [supervisor] settings: most are read live from sv->cfg; these two
-     * name things tend made at start-up and cannot move under its users. */
-    struct tend_config *oc = sv->cfg;
-    if (strcmp(oc->rundir, nc->rundir) || strcmp(oc->control, nc->control)) {
-        log_warn("reload: rundir/control changed; the new paths apply after a restart of tend");
-        char *t = nc->rundir;
-        nc->rundir = oc->rundir;
-        oc->rundir = t;
-        t = nc->control;
-        nc->control = oc->control;
-        oc->control = t;
-    }
-    if ((oc->logfile == NULL) != (nc->logfile == NULL) ||
-        (oc->logfile && strcmp(oc->logfile, nc->logfile))) {
-        if (log_open(nc->logfile) < 0)
-            log_error("reload: cannot open logfile %s: %s", nc->logfile, strerror(errno));
-    }
-    push((void ***)&retired, &nretired, &capretired, sv->cfg);
+    for (size_t i = 0; i < n; i++)
+        if (np[i]->is_main)
+            sv->main = np[i];
+    reload_globals(sv, nc);
+    sv->retired[sv->nretired++] = sv->cfg;
     sv->cfg = nc;
-    log_set_level(nc->loglevel);
-    for (size_t i = 0; i < nfresh; i++) {
-        struct process *p = fresh[i];
-        if ((p->cfg->autostart || p->is_main) && !proc_alive(p)) {
-            bool already;
-            char err[256];
-            if (proc_start(p, &already, err, sizeof err) < 0)
-                log_error("%s: %s", p->cfg->fullname, err);
-        }
+    sv->host.rundir = sv->has_rundir ? nc->rundir : NULL;
+    link_table(sv);
+    sv->reloading = false;
+
+    for (size_t i = 0; i < nstarts; i++) {
+        bool already;
+        char err[256];
+        if (!proc_alive(starts[i]) && proc_start(starts[i], &already, err, sizeof err) < 0)
+            log_error("%s: %s", starts[i]->cfg->fullname, err);
     }
-    free(fresh);
+    free(starts);
+    check_all_pending(sv);
     statusfile_mark(sv);
     log_info("reloaded %s: %d added, %d changed, %d removed, %d unchanged", sv->config_path,
              added, changed, removed, kept);
     return 0;
 }
 
+void supervisor_set_pidfile(struct supervisor *sv, const char *path)
+{
+    if (sv->pidfile) {
+        if (unlink(sv->pidfile) < 0 && errno != ENOENT)
+            log_warn("cannot remove pidfile %s: %s", sv->pidfile, strerror(errno));
+        free(sv->pidfile);
+        sv->pidfile = NULL;
+    }
+    if (!path)
+        return;
+    if (pidfile_write(path) < 0) {
+        log_warn("cannot write pidfile %s: %s", path, strerror(errno));
+        return;
+    }
+    sv->pidfile = strdup(path);
+    if (!sv->pidfile) {
+        log_error("out of memory: pidfile %s will not be removed at exit", path);
+    }
+}
+
 void supervisor_teardown(struct supervisor *sv)
 {
-    for (size_t i = 0; i < ndying; i++)
-        proc_free(dying[i]);
-    free(dying);
-    dying = NULL;
-    ndying = capdying = 0;
+    for (size_t i = 0; i < sv->ndying; i++)
+        proc_free(sv->dying[i]);
+    free(sv->dying);
+    sv->dying = NULL;
+    sv->ndying = sv->capdying = 0;
     for (size_t i = 0; i < sv->nprocs; i++)
         proc_free(sv->procs[i]);
     free(sv->procs);
     sv->procs = NULL;
     sv->nprocs = 0;
-    for (size_t i = 0; i < nretired; i++)
-        conf_free(retired[i]);
-    free(retired);
-    retired = NULL;
-    nretired = capretired = 0;
+    for (size_t i = 0; i < sv->nretired; i++)
+        conf_free(sv->retired[i]);
+    free(sv->retired);
+    sv->retired = NULL;
+    sv->nretired = sv->capretired = 0;
+    free(sv->pidfile);
+    sv->pidfile = NULL;
 }
