@@ -452,10 +452,11 @@ static void close_stdio(int fd[3], int keep)
 }
 
 /* The sd_notify socket of a `ready = notify` program: in the rundir (0700)
- * when the program runs as tend's user; an abstract socket, private to
- * tend's pid, when it runs as another user (who cannot enter the rundir)
- * or there is no rundir. The name is the fullname as is (`web:app`), so no
- * two programs share one. */
+ * when the program runs as tend's user; an abstract socket named after
+ * tend's pid when it runs as another user (who cannot enter the rundir) or
+ * there is no rundir. An abstract socket is not private (any local process
+ * can send to it): on_notify accepts only the program's own processes. The
+ * name is the fullname as is (`web:app`), so no two programs share one. */
 static int open_notify(struct process *p, char *err, size_t errlen)
 {
     const struct process_config *c = p->cfg;
@@ -475,6 +476,43 @@ static int open_notify(struct process *p, char *err, size_t errlen)
     }
     p->notify = notify_open(h->loop, path, on_notify, p, err, errlen);
     return p->notify ? 0 : -1;
+}
+
+/* Only root can switch users; anyone else can run programs as itself. */
+static bool user_possible(const struct process_config *c, char *err, size_t errlen)
+{
+    if (!c->user || geteuid() == 0)
+        return true;
+    struct passwd *pw = getpwuid(geteuid());
+    if (pw && !strcmp(pw->pw_name, c->user))
+        return true;
+    snprintf(err, errlen, "cannot run as user %s: tend is not running as root", c->user);
+    return false;
+}
+
+static void spawn_request(const struct process *p, const int fd[3], char **envp,
+                          struct spawn_req *req)
+{
+    const struct process_config *c = p->cfg;
+    const struct proc_host *h = p->host;
+    bool main_cmd = p->is_main && h->main_cmd;
+    *req = (struct spawn_req){
+        .argv = c->argv,
+        .path = p->exe,
+        .envp = envp,
+        .directory = c->directory,
+        .umask_set = c->umask_set,
+        .umask = c->umask,
+        .set_user = c->user != NULL && geteuid() == 0,
+        .user = c->user,
+        .uid = c->uid,
+        .gid = c->gid,
+        .fd = { fd[0], fd[1], fd[2] },
+        .keep_signals = main_cmd,
+        .orig_mask = h->orig_mask,
+        .orig_ignored = h->orig_ignored,
+        .tty_fd = main_cmd ? h->tty_fd : -1,
+    };
 }
 
 /* Spawn P with its current config: STARTING (or RUNNING at once with
@@ -502,14 +540,8 @@ static void do_spawn(struct process *p)
         return;
     }
 
-    if (c->user && geteuid() != 0) {
-        struct passwd *pw = getpwuid(geteuid());
-        if (!pw || strcmp(pw->pw_name, c->user)) {
-            snprintf(err, sizeof err, "cannot run as user %s: tend is not running as root",
-                     c->user);
-            goto fail;
-        }
-    }
+    if (!user_possible(c, err, sizeof err))
+        goto fail;
     if (prepare_stdio(p, fd, err, sizeof err) < 0)
         goto fail;
     if (c->ready == READY_NOTIFY && open_notify(p, err, sizeof err) < 0)
@@ -522,24 +554,8 @@ static void do_spawn(struct process *p)
      * not at every restart. */
     if (!p->exe)
         p->exe = spawn_find_program(c->argv[0], env.v);
-    bool main_cmd = p->is_main && h->main_cmd;
-    struct spawn_req req = {
-        .argv = c->argv,
-        .path = p->exe,
-        .envp = env.v,
-        .directory = c->directory,
-        .umask_set = c->umask_set,
-        .umask = c->umask,
-        .set_user = c->user != NULL && geteuid() == 0,
-        .user = c->user,
-        .uid = c->uid,
-        .gid = c->gid,
-        .fd = { fd[0], fd[1], fd[2] },
-        .keep_signals = main_cmd,
-        .orig_mask = h->orig_mask,
-        .orig_ignored = h->orig_ignored,
-        .tty_fd = main_cmd ? h->tty_fd : -1,
-    };
+    struct spawn_req req;
+    spawn_request(p, fd, env.v, &req);
     pid_t pid = spawn_process(&req, err, sizeof err, &code);
     close_stdio(fd, h->devnull);
     env_free(&env);

@@ -535,6 +535,105 @@ static void reload_globals(struct supervisor *sv, struct tend_config *nc)
     log_set_level(nc->loglevel);
 }
 
+/* What a reload will do, worked out before anything changes. */
+struct reload_plan {
+    struct tend_config *nc;
+    size_t n;                   /* nc->nprocs */
+    struct process **np;        /* the new table: kept processes and new ones */
+    struct process **old;       /* np[i] when it is a kept one, else NULL */
+    bool *taken;                /* sv->procs[k] is kept */
+    struct process **starts;    /* to start once the table is whole */
+    size_t nstarts;
+    int added, changed, removed, kept;
+};
+
+static void plan_free(struct reload_plan *pl, bool with_new)
+{
+    for (size_t i = 0; with_new && pl->np && pl->old && i < pl->n; i++)
+        if (pl->np[i] && !pl->old[i])
+            proc_free(pl->np[i]);
+    free(pl->np);
+    free(pl->old);
+    free(pl->taken);
+    free(pl->starts);
+}
+
+/* Everything that can fail for memory, first: nothing has changed yet.
+ * Matches new configs with the running processes by fullname. 0 or -1. */
+static int plan_reload(struct supervisor *sv, struct reload_plan *pl)
+{
+    size_t n = pl->n = pl->nc->nprocs;
+    pl->np = calloc(n ? n : 1, sizeof *pl->np);
+    pl->old = calloc(n ? n : 1, sizeof *pl->old);
+    pl->taken = calloc(sv->nprocs ? sv->nprocs : 1, sizeof *pl->taken);
+    pl->starts = calloc(n ? n : 1, sizeof *pl->starts);
+    bool ok = pl->np && pl->old && pl->taken && pl->starts &&
+              reserve((void ***)&sv->dying, sv->ndying, &sv->capdying, sv->nprocs) == 0 &&
+              reserve((void ***)&sv->retired, sv->nretired, &sv->capretired, 1) == 0;
+    for (size_t i = 0; ok && i < n; i++) {
+        struct process_config *c = &pl->nc->procs[i];
+        for (size_t k = 0; k < sv->nprocs && !pl->old[i]; k++)
+            if (!pl->taken[k] && !strcmp(sv->procs[k]->cfg->fullname, c->fullname)) {
+                pl->old[i] = sv->procs[k];
+                pl->taken[k] = true;
+            }
+        pl->np[i] = pl->old[i] ? pl->old[i] : proc_new(&sv->host, c, c->main);
+        ok = pl->np[i] != NULL;
+    }
+    if (!ok)
+        plan_free(pl, true);
+    return ok ? 0 : -1;
+}
+
+/* Give each kept process its new config (a changed one is stopped and
+ * restarts with it), drop the removed ones, and swap in the new table. */
+static void apply_reload(struct supervisor *sv, struct reload_plan *pl)
+{
+    for (size_t i = 0; i < pl->n; i++) {
+        struct process_config *c = &pl->nc->procs[i];
+        struct process *p = pl->np[i];
+        if (!pl->old[i]) {
+            pl->added++;
+            log_info("reload: %s added", c->fullname);
+            if (c->autostart || c->main)
+                pl->starts[pl->nstarts++] = p;
+            continue;
+        }
+        /* A process that is stopping to take an earlier reload's settings
+         * is compared with those. */
+        const struct process_config *cur = p->next_cfg ? p->next_cfg : p->cfg;
+        if (conf_process_same(cur, c)) {
+            pl->kept++;
+            if (p->next_cfg)
+                proc_reconfigure(p, c);
+            else
+                proc_set_config(p, c);
+            continue;
+        }
+        pl->changed++;
+        log_info("reload: %s changed, restarting it", c->fullname);
+        if (proc_reconfigure(p, c))
+            pl->starts[pl->nstarts++] = p;
+    }
+    for (size_t k = 0; k < sv->nprocs; k++) {
+        if (pl->taken[k])
+            continue;
+        struct process *p = sv->procs[k];
+        pl->removed++;
+        log_info("reload: %s removed", p->cfg->fullname);
+        proc_remove(p);
+        sv->dying[sv->ndying++] = p; /* room reserved by plan_reload */
+    }
+    free(sv->procs);
+    sv->procs = pl->np;
+    pl->np = NULL;
+    sv->nprocs = pl->n;
+    sv->main = NULL;
+    for (size_t i = 0; i < sv->nprocs; i++)
+        if (sv->procs[i]->is_main)
+            sv->main = sv->procs[i];
+}
+
 int supervisor_reload(struct supervisor *sv, struct conf_diags *d)
 {
     if (!sv->config_path) {
@@ -561,106 +660,35 @@ int supervisor_reload(struct supervisor *sv, struct conf_diags *d)
         conf_free(nc);
         return -1;
     }
-
-    /* Everything that can fail for memory first: nothing has changed yet. */
-    size_t n = nc->nprocs;
-    struct process **np = calloc(n ? n : 1, sizeof *np);
-    struct process **old = calloc(n ? n : 1, sizeof *old);
-    bool *taken = calloc(sv->nprocs ? sv->nprocs : 1, sizeof *taken);
-    struct process **starts = calloc(n ? n : 1, sizeof *starts);
-    bool ok = np && old && taken && starts &&
-              reserve((void ***)&sv->dying, sv->ndying, &sv->capdying, sv->nprocs) == 0 &&
-              reserve((void ***)&sv->retired, sv->nretired, &sv->capretired, 1) == 0;
-    for (size_t i = 0; ok && i < n; i++) {
-        struct process_config *c = &nc->procs[i];
-        for (size_t k = 0; k < sv->nprocs && !old[i]; k++)
-            if (!taken[k] && !strcmp(sv->procs[k]->cfg->fullname, c->fullname)) {
-                old[i] = sv->procs[k];
-                taken[k] = true;
-            }
-        np[i] = old[i] ? old[i] : proc_new(&sv->host, c, c->main);
-        ok = np[i] != NULL;
-    }
-    if (!ok) {
-        for (size_t i = 0; np && old && i < n; i++)
-            if (np[i] && !old[i])
-                proc_free(np[i]);
-        free(np);
-        free(old);
-        free(taken);
-        free(starts);
+    struct reload_plan pl = { .nc = nc };
+    if (plan_reload(sv, &pl) < 0) {
         conf_free(nc);
         conf_diag_add(d, CONF_ERROR, NULL, 0, "out of memory; nothing changed");
         return -1;
     }
-
-    /* Apply. Changes made here notify as usual, but pending starts wait
-     * until the new table is whole (reloading). */
+    /* Changes made while applying notify as usual, but pending starts wait
+     * until the new table is whole and linked (reloading). */
     sv->reloading = true;
-    size_t nstarts = 0;
-    int added = 0, changed = 0, removed = 0, kept = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct process_config *c = &nc->procs[i];
-        struct process *p = np[i];
-        if (!old[i]) {
-            added++;
-            log_info("reload: %s added", c->fullname);
-            if (c->autostart || c->main)
-                starts[nstarts++] = p;
-            continue;
-        }
-        /* A process that is stopping to take an earlier reload's settings
-         * is compared with those. */
-        const struct process_config *cur = p->next_cfg ? p->next_cfg : p->cfg;
-        if (conf_process_same(cur, c)) {
-            kept++;
-            if (p->next_cfg)
-                proc_reconfigure(p, c);
-            else
-                proc_set_config(p, c);
-            continue;
-        }
-        changed++;
-        log_info("reload: %s changed, restarting it", c->fullname);
-        if (proc_reconfigure(p, c))
-            starts[nstarts++] = p;
-    }
-    for (size_t k = 0; k < sv->nprocs; k++) {
-        if (taken[k])
-            continue;
-        struct process *p = sv->procs[k];
-        removed++;
-        log_info("reload: %s removed", p->cfg->fullname);
-        proc_remove(p);
-        sv->dying[sv->ndying++] = p;
-    }
-    free(taken);
-    free(old);
-    free(sv->procs);
-    sv->procs = np;
-    sv->nprocs = n;
-    sv->main = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (np[i]->is_main)
-            sv->main = np[i];
+    apply_reload(sv, &pl);
     reload_globals(sv, nc);
-    sv->retired[sv->nretired++] = sv->cfg;
+    sv->retired[sv->nretired++] = sv->cfg; /* room reserved by plan_reload */
     sv->cfg = nc;
     sv->host.rundir = sv->has_rundir ? nc->rundir : NULL;
     link_table(sv);
     sv->reloading = false;
 
-    for (size_t i = 0; i < nstarts; i++) {
+    for (size_t i = 0; i < pl.nstarts; i++) {
         bool already;
         char err[256];
-        if (!proc_alive(starts[i]) && proc_start(starts[i], &already, err, sizeof err) < 0)
-            log_error("%s: %s", starts[i]->cfg->fullname, err);
+        struct process *p = pl.starts[i];
+        if (!proc_alive(p) && proc_start(p, &already, err, sizeof err) < 0)
+            log_error("%s: %s", p->cfg->fullname, err);
     }
-    free(starts);
     check_all_pending(sv);
     statusfile_mark(sv);
     log_info("reloaded %s: %d added, %d changed, %d removed, %d unchanged", sv->config_path,
-             added, changed, removed, kept);
+             pl.added, pl.changed, pl.removed, pl.kept);
+    plan_free(&pl, false);
     return 0;
 }
 
