@@ -357,19 +357,12 @@ struct pstate {                      /* what a copy learns besides the model */
     struct env_list env;
 };
 
-static void program_key(struct build *b, const struct cf_section *s, const struct cf_kv *kv,
-                        const char *v, struct process_config *p, struct pstate *st)
+/* The boolean and integer keys of [program:x]. True when KV was one of them. */
+static bool program_number_key(struct build *b, const struct cf_section *s,
+                               const struct cf_kv *kv, const char *v, struct process_config *p,
+                               struct pstate *st)
 {
-    static const struct cf_keyword restarts[] = {
-        {"unexpected", RESTART_UNEXPECTED}, {"true", RESTART_TRUE}, {"yes", RESTART_TRUE},
-        {"on", RESTART_TRUE}, {"1", RESTART_TRUE}, {"false", RESTART_FALSE},
-        {"no", RESTART_FALSE}, {"off", RESTART_FALSE}, {"0", RESTART_FALSE}, {NULL, 0},
-    };
-    static const struct cf_keyword readies[] = {
-        {"startsecs", READY_STARTSECS}, {"notify", READY_NOTIFY}, {NULL, 0},
-    };
     const char *k = kv->key;
-    char *err = NULL;
     int iv;
     bool bv;
     struct {
@@ -397,7 +390,7 @@ static void program_key(struct build *b, const struct cf_section *s, const struc
             continue;
         if (cf_parse_bool(v, &bv) < 0) {
             bad_value(b, s, kv, v, "true or false");
-            return;
+            return true;
         }
         *bools[i].out = bv;
         if (!strcmp(k, "killasgroup")) {
@@ -406,7 +399,7 @@ static void program_key(struct build *b, const struct cf_section *s, const struc
         } else if (!strcmp(k, "main")) {
             p->line_main = kv->line;
         }
-        return;
+        return true;
     }
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
         if (strcmp(k, ints[i].key))
@@ -415,15 +408,34 @@ static void program_key(struct build *b, const struct cf_section *s, const struc
             char range[64];
             snprintf(range, sizeof range, "an integer from %ld to %ld", ints[i].min, ints[i].max);
             bad_value(b, s, kv, v, range);
-            return;
+            return true;
         }
         *ints[i].out = iv;
         if (!strcmp(k, "startsecs"))
             st->startsecs_set = true;
         else if (!strcmp(k, "priority"))
             st->priority_set = true;
-        return;
+        return true;
     }
+    return false;
+}
+
+static void program_key(struct build *b, const struct cf_section *s, const struct cf_kv *kv,
+                        const char *v, struct process_config *p, struct pstate *st)
+{
+    static const struct cf_keyword restarts[] = {
+        {"unexpected", RESTART_UNEXPECTED}, {"true", RESTART_TRUE}, {"yes", RESTART_TRUE},
+        {"on", RESTART_TRUE}, {"1", RESTART_TRUE}, {"false", RESTART_FALSE},
+        {"no", RESTART_FALSE}, {"off", RESTART_FALSE}, {"0", RESTART_FALSE}, {NULL, 0},
+    };
+    static const struct cf_keyword readies[] = {
+        {"startsecs", READY_STARTSECS}, {"notify", READY_NOTIFY}, {NULL, 0},
+    };
+    const char *k = kv->key;
+    char *err = NULL;
+    int iv;
+    if (program_number_key(b, s, kv, v, p, st))
+        return;
     if (!strcmp(k, "command")) {
         p->line_command = kv->line;
         char **argv = cf_split_words(v, &err);
