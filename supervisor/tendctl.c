@@ -186,20 +186,11 @@ static void reply_free(struct reply *r)
 
 typedef void (*line_cb)(const char *line, void *arg);
 
-/* Send LINE-forming VERB ARGV to CONTROL and collect the reply. PICKUP_MS
- * bounds the time until tend takes the request; TOTAL_MS (0 = none) the
- * whole exchange. Each text line goes to CB as it arrives (NULL: kept in R). */
-static void request(const char *control, const char *verb, char *argv[], int argc,
-                    uint64_t pickup_ms, uint64_t total_ms, struct reply *r, line_cb cb,
-                    void *cbarg)
+/* Make the private reply FIFO (tmpdir/reply, in a fresh 0700 folder):
+ * $TMPDIR, else a memory file system when there is one, since a FIFO and
+ * its folder are made and removed on every call, cheaply there. */
+static void make_reply_fifo(void)
 {
-    char line[REQ_MAX + 2];
-    uint64_t start = now_ms();
-    uint64_t pickup_deadline = start + pickup_ms;
-    uint64_t deadline = total_ms ? start + total_ms : 0;
-
-    /* $TMPDIR, else a memory file system when there is one: a FIFO and
-     * its folder are made and removed on every call, cheaply there */
     const char *base = getenv("TMPDIR");
     struct stat bst;
     if (!base || base[0] != '/') {
@@ -227,21 +218,41 @@ static void request(const char *control, const char *verb, char *argv[], int arg
         replypath[0] = '\0';
         die(EX_ERROR, "mkfifo %s/reply: %s", tmpdir, strerror(e));
     }
-    int len = request_format(line, sizeof line, replypath, verb, argv, argc);
+}
+
+/* Format the request into LINE, checked by the grammar tend uses. Its length. */
+static int format_request(char *line, size_t size, const char *verb, char *argv[], int argc)
+{
+    int len = request_format(line, size, replypath, verb, argv, argc);
     if (len < 0) {
         if (errno == E2BIG)
             die(EX_USAGE, "request longer than %d bytes", REQ_MAX);
         die(EX_USAGE, "arguments must be non-empty words without blanks");
     }
-    {   /* the shared grammar decides what is well formed */
-        static struct request req;
-        char err[512];
-        if (request_parse(line, (size_t)len - 1, &req, err, sizeof err) != 0) {
-            fprintf(stderr, "tendctl: %s\n", err);
-            cleanup();
-            exit(EX_USAGE);
-        }
+    static struct request req;
+    char err[512];
+    if (request_parse(line, (size_t)len - 1, &req, err, sizeof err) != 0) {
+        fprintf(stderr, "tendctl: %s\n", err);
+        cleanup();
+        exit(EX_USAGE);
     }
+    return len;
+}
+
+/* Send LINE-forming VERB ARGV to CONTROL and collect the reply. PICKUP_MS
+ * bounds the time until tend takes the request; TOTAL_MS (0 = none) the
+ * whole exchange. Each text line goes to CB as it arrives (NULL: kept in R). */
+static void request(const char *control, const char *verb, char *argv[], int argc,
+                    uint64_t pickup_ms, uint64_t total_ms, struct reply *r, line_cb cb,
+                    void *cbarg)
+{
+    char line[REQ_MAX + 2];
+    uint64_t start = now_ms();
+    uint64_t pickup_deadline = start + pickup_ms;
+    uint64_t deadline = total_ms ? start + total_ms : 0;
+
+    make_reply_fifo();
+    int len = format_request(line, sizeof line, verb, argv, argc);
 
     /* (1) a reader exists before tend can look for one */
     int rfd = open(replypath, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
