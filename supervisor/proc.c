@@ -794,6 +794,8 @@ void proc_exited(struct process *p, int status)
     }
 }
 
+static bool deps_up(const struct process *p);
+
 static void on_timer(struct loop *l, struct timer *t)
 {
     struct process *p = t->arg;
@@ -820,6 +822,14 @@ static void on_timer(struct loop *l, struct timer *t)
         break;
     case PS_BACKOFF:
     case PS_EXITED:
+        /* A retry against a dependency that went down meanwhile would
+         * only fail: wait for it instead. */
+        if (!deps_up(p)) {
+            p->pending_start = true;
+            log_info("%s: waiting for its dependencies before it starts again",
+                     p->cfg->fullname);
+            break;
+        }
         begin_restart(p);
         break;
     case PS_STOPPING:
@@ -1133,7 +1143,10 @@ void proc_check_pending(struct process *p)
             p->pending_start = false;
             set_state(p, PS_FATAL, "its dependency %s is FATAL", fatal->cfg->fullname);
         } else if (deps_up(p)) {
-            do_spawn(p);
+            if (p->state == PS_BACKOFF || p->state == PS_EXITED)
+                begin_restart(p); /* an automatic retry that waited */
+            else
+                do_spawn(p);
         }
     } else if (p->dep_stopped && !proc_busy(p) && deps_up(p)) {
         log_info("%s: its dependencies are up again, starting it", p->cfg->fullname);

@@ -472,6 +472,32 @@ void th_reap(void)
     }
 }
 
+int th_count_procs_with(const char *needle)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    pid_t self = getpid();
+    while ((e = readdir(d))) {
+        char *end;
+        long v = strtol(e->d_name, &end, 10);
+        if (*end || v <= 0 || v == self || !th_pid_alive((pid_t)v))
+            continue;
+        char path[64], cmd[8192];
+        snprintf(path, sizeof path, "/proc/%ld/cmdline", v);
+        ssize_t len = th_read_file(path, cmd, sizeof cmd);
+        for (ssize_t i = 0; i < len - 1; i++)
+            if (cmd[i] == '\0')
+                cmd[i] = ' ';
+        if (len > 0 && strstr(cmd, needle))
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
 int th_wait_gone(pid_t pid, int timeout_ms)
 {
     uint64_t deadline = th_now_ms() + (uint64_t)timeout_ms;

@@ -156,6 +156,9 @@ int th_kv(const char *text, const char *key, char *out, size_t outlen);
 
 /* /proc/PID exists and is not a zombie. */
 bool th_pid_alive(pid_t pid);
+/* How many live processes (not zombies, not this one) have NEEDLE in their
+ * command line (its words joined by blanks). */
+int th_count_procs_with(const char *needle);
 /* Wait until PID is gone (reaping our own children meanwhile): 0 or -1. */
 int th_wait_gone(pid_t pid, int timeout_ms);
 /* waitpid(-1, WNOHANG) until nothing is left to reap; an exit of a tend

@@ -458,6 +458,39 @@ START_TEST(test_auto_log_names_do_not_collide)
 }
 END_TEST
 
+/* A dependent whose retry comes while its dependency is down waits for the
+ * dependency instead of failing against it, and tries again once it is up. */
+static int web_starts(struct th *t)
+{
+    return th_count_in_file(t->errlog, "web: BACKOFF -> STARTING") +
+           th_count_in_file(t->errlog, "web: STOPPED -> STARTING");
+}
+
+START_TEST(test_retry_waits_for_dependency)
+{
+    struct th *t = th_start("[program:db]\ncommand = sleep 3030\nstartsecs = 0\n"
+                            "[program:web]\ncommand = sh -c 'exit 1'\nstartsecs = 1\n"
+                            "startretries = 100\ndepends_on = db\n");
+    ck_assert_int_eq(th_wait_state(t, "db", "RUNNING", WAIT), 0);
+    ck_assert_int_eq(th_wait_state(t, "web", "BACKOFF", WAIT), 0);
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "stop db"), 0);
+    /* web's next retry (at most 2 s away) finds db down and waits; had it
+     * been STARTING when db stopped, it was stopped first: either way no
+     * new start while db is down */
+    int tries = web_starts(t);
+    ck_assert_int_eq(th_stays_state(t, "db", "STOPPED", 4000), 0);
+    ck_assert_int_eq(web_starts(t), tries);
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "start db"), 0);
+    uint64_t end = th_now_ms() + WAIT;
+    while (web_starts(t) == tries) {
+        ck_assert_msg(th_now_ms() < end, "web never tried again once db was back");
+        th_nap(20);
+    }
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    th_free(t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("compose");
@@ -476,6 +509,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_reload_refuses_main_change);
     tcase_add_test(tc, test_status_signal_name);
     tcase_add_test(tc, test_auto_log_names_do_not_collide);
+    tcase_add_test(tc, test_retry_waits_for_dependency);
     suite_add_tcase(s, tc);
     return s;
 }

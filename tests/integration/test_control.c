@@ -235,7 +235,8 @@ END_TEST
 
 START_TEST(test_wait_event_driven)
 {
-    up("web", "RUNNING", "[program:web]\n" SLEEPER);
+    /* debug: tend logs each request as it takes it ("control: VERB ...") */
+    up("web", "RUNNING", "loglevel = debug\n[program:web]\n" SLEEPER);
     char out[4096];
     uint64_t t0 = th_now_ms();
     ck_assert_int_eq(th_ctl(T, out, sizeof out, "wait web RUNNING"), 0);   /* already */
@@ -245,6 +246,8 @@ START_TEST(test_wait_event_driven)
     ck_assert_uint_ge(th_now_ms() - t0, 450);
     ck_assert_ptr_nonnull(strstr(out, "timed out"));
     /* a waiter in the background hears of the stop as it happens */
+    int before = th_count_in_file(T->errlog, "control: wait ");
+    ck_assert_int_eq(before, 2);
     pid_t w = fork();
     ck_assert_int_ge(w, 0);
     if (w == 0) {
@@ -253,15 +256,28 @@ START_TEST(test_wait_event_driven)
         execv(argv[0], (char *const *)argv);
         _exit(127);
     }
-    /* let it register (its request is read before ours: one FIFO, in order) */
-    ck_assert_int_eq(th_ctl(T, out, sizeof out, "version"), 0);
-    th_nap(50);
+    /* Proof that tend holds the waiter before the change: it logged taking
+     * the request, which it executes in the same step, before it reads the
+     * next request from the FIFO (ours, below). */
+    uint64_t deadline = th_now_ms() + 10000;
+    while (th_count_in_file(T->errlog, "control: wait ") < before + 1) {
+        ck_assert_msg(th_now_ms() < deadline, "tend never took the wait request");
+        th_nap(5);
+    }
+    /* and it is still waiting: not answered yet */
+    ck_assert_int_eq(waitpid(w, NULL, WNOHANG), 0);
+    ck_assert_int_eq(th_ctl(T, out, sizeof out, "status web"), 0);   /* web still RUNNING */
+    ck_assert_int_eq(waitpid(w, NULL, WNOHANG), 0);
     t0 = th_now_ms();
     RAW(T, "stop web\n");
     int st;
     ck_assert_int_eq(waitpid(w, &st, 0), w);
     ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     ck_assert_uint_lt(th_now_ms() - t0, 2000);
+    /* told, not polling: it sent tend exactly one request */
+    ck_assert_int_eq(th_count_in_file(T->errlog, "control: wait "), before + 1);
+    ck_assert_int_eq(th_count_in_file(T->errlog, "control: status "), 1);   /* ours */
+    ck_assert_int_eq(th_stop(T, SIGTERM, 10000), 0);
 }
 END_TEST
 
@@ -513,6 +529,9 @@ START_TEST(test_reload)
     ck_assert_ptr_nonnull(strstr(out, "error: configuration has errors"));
     ck_assert_int_eq(th_ctl(T, out, sizeof out, "status d"), 1);
     ck_assert_int_eq(th_wait_state(T, "b", "RUNNING", 100), 0);
+    pid_t b1;
+    th_status(T, "b", NULL, 0, &b1, NULL, 0, NULL);
+    ck_assert_int_gt(b1, 0);
     /* valid: b removed, c changed, d added, a untouched */
     ck_assert_int_eq(th_config(T, NULL, "[program:a]\n" SLEEPER
                                "[program:c]\ncommand = sleep 999\nstartsecs = 0\n"
@@ -529,6 +548,10 @@ START_TEST(test_reload)
     ck_assert_int_eq(a1, a2);
     ck_assert_int_ne(c1, c2);
     ck_assert(!th_pid_alive(c1));
+    /* the removed program's process is stopped, not left unsupervised */
+    ck_assert_msg(th_wait_gone(b1, 5000) == 0, "removed b (pid %d) still runs", (int)b1);
+    ck_assert(th_pid_alive(a2));
+    ck_assert_int_eq(th_stop(T, SIGTERM, 10000), 0);
 }
 END_TEST
 
