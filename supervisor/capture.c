@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "log.h"
 
 #define STREAM_BUF CAPTURE_LINE_MAX
@@ -90,6 +91,7 @@ static struct {
     size_t scratch_len;           /* formatted lines pending for scratch_sink */
     struct sink *scratch_sink;
     uint64_t written, dropped;
+    char why[512];                /* why the last file_open failed */
 } cs;
 
 static void stream_push(struct capture *s);
@@ -123,34 +125,12 @@ static void close_fd(int *fd)
     }
 }
 
-/* mkdir -p DIR with mode 0755 (AUTO's childlogdir may not exist yet). */
-static int mkdir_p(const char *dir)
-{
-    char p[PATH_MAX];
-    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (char *c = p + 1;; c++) {
-        if (*c == '/' || *c == '\0') {
-            char save = *c;
-            *c = '\0';
-            if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                return -1;
-            *c = save;
-            if (!save)
-                break;
-        }
-    }
-    return 0;
-}
-
 /* A write failed: log once per sink until it works again; count the loss. */
-static void sink_failed(struct sink *k, const char *what, int err, size_t lost)
+static void sink_failed(struct sink *k, const char *what, const char *reason, size_t lost)
 {
     if (!k->failing) {
         log_error("log %s: %s: %s; output is dropped until writing works again", k->name,
-                  what, strerror(err));
+                  what, reason);
         k->failing = true;
         k->lost = 0;
     }
@@ -169,30 +149,21 @@ static void sink_ok(struct sink *k)
 
 /* ---- file sinks ---- */
 
+/* Open K's file (its folders too for AUTO). -1 with errno and cs.why. */
 static int file_open(struct sink *k, bool trunc)
 {
-    if (k->is_auto) {
-        char dir[PATH_MAX];
-        snprintf(dir, sizeof dir, "%s", k->path);
-        char *slash = strrchr(dir, '/');
-        if (slash && slash != dir) {
-            *slash = '\0';
-            if (mkdir_p(dir) < 0)
-                return -1;
-        }
-    }
-    /* O_NONBLOCK only so that opening a FIFO never blocks; a regular file
-     * ignores it. */
-    /* As root, never through a symlink: whoever can write the log folder
-     * could otherwise point root's appends and truncations anywhere. */
-    int nofollow = geteuid() == 0 ? O_NOFOLLOW : 0;
-    int fd = open(k->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-                               nofollow | (trunc ? O_TRUNC : 0), 0644);
+    /* Component by component, symlinks only of root or tend's user
+     * (fsutil.h): whoever owns a folder on the way cannot point tend's
+     * appends and truncations elsewhere. O_NONBLOCK so that opening a FIFO
+     * never blocks (ENXIO without a reader); a regular file ignores it. */
+    int flags = O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | (trunc ? O_TRUNC : 0);
+    int fd = fs_open_log(k->path, flags, 0644, k->is_auto, cs.why, sizeof cs.why);
     if (fd < 0)
         return -1;
     struct stat st;
     if (fstat(fd, &st) < 0) {
         int e = errno;
+        snprintf(cs.why, sizeof cs.why, "%s", strerror(e));
         close(fd);
         errno = e;
         return -1;
@@ -213,24 +184,28 @@ static void file_close(struct sink *k)
     close_fd(&k->splice_fd);
 }
 
-/* name -> name.1 -> ... -> name.N, then a fresh name (0 backups: truncate). */
+/* name -> name.1 -> ... -> name.N, then a fresh name (0 backups: truncate).
+ * The renames are relative to the folder as opened safely, never paths. */
 static void file_rotate(struct sink *k)
 {
     file_close(k);
     if (k->backups > 0) {
-        char a[PATH_MAX + 16], b[PATH_MAX + 16];
-        for (int i = k->backups - 1; i >= 1; i--) {
-            snprintf(a, sizeof a, "%s.%d", k->path, i);
-            snprintf(b, sizeof b, "%s.%d", k->path, i + 1);
-            if (rename(a, b) < 0 && errno != ENOENT)
+        const char *base;
+        int dir = fs_open_parent(k->path, false, &base, cs.why, sizeof cs.why);
+        if (dir < 0)
+            log_warn("log %s: cannot rotate: %s", k->name, cs.why);
+        for (int i = k->backups - 1; dir >= 0 && i >= 0; i--) {
+            char a[NAME_MAX + 16], b[NAME_MAX + 16];
+            snprintf(a, sizeof a, i ? "%s.%d" : "%s", base, i);
+            snprintf(b, sizeof b, "%s.%d", base, i + 1);
+            if (renameat(dir, a, dir, b) < 0 && errno != ENOENT)
                 log_warn("log %s: cannot rename %s to %s: %s", k->name, a, b, strerror(errno));
         }
-        snprintf(b, sizeof b, "%s.1", k->path);
-        if (rename(k->path, b) < 0 && errno != ENOENT)
-            log_warn("log %s: cannot rename it to %s: %s", k->name, b, strerror(errno));
+        if (dir >= 0)
+            close(dir);
     }
     if (file_open(k, true) < 0)
-        sink_failed(k, "cannot reopen after rotation", errno, 0);
+        sink_failed(k, "cannot reopen after rotation", cs.why, 0);
     k->size = 0;
 }
 
@@ -240,7 +215,7 @@ static void file_write(struct sink *k, const char *p, size_t n)
 {
     while (n > 0) {
         if (k->fd < 0 && file_open(k, false) < 0) {
-            sink_failed(k, "cannot open", errno, n);
+            sink_failed(k, "cannot open", cs.why, n);
             return;
         }
         size_t take = n;
@@ -263,7 +238,7 @@ static void file_write(struct sink *k, const char *p, size_t n)
             continue;
         if (w <= 0) {
             /* ENOSPC, EIO, EAGAIN of a special file: drop this chunk */
-            sink_failed(k, "write failed", w < 0 ? errno : EIO, n);
+            sink_failed(k, "write failed", strerror(w < 0 ? errno : EIO), n);
             return;
         }
         sink_ok(k);
@@ -321,7 +296,7 @@ static void sink_flush(struct sink *k)
 {
     while (k->ooff < k->olen) {
         if (k->fd < 0 && (!k->path || file_open(k, false) < 0)) {
-            sink_failed(k, "not open", k->path ? errno : EBADF, k->olen - k->ooff);
+            sink_failed(k, "not open", k->path ? cs.why : strerror(EBADF), k->olen - k->ooff);
             k->ooff = k->olen;
             break;
         }
@@ -336,7 +311,7 @@ static void sink_flush(struct sink *k)
             continue;
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !k->unpollable)
             break;
-        sink_failed(k, "write failed", w < 0 ? errno : EIO, k->olen - k->ooff);
+        sink_failed(k, "write failed", strerror(w < 0 ? errno : EIO), k->olen - k->ooff);
         k->ooff = k->olen;
     }
     if (k->ooff == k->olen)
@@ -461,7 +436,7 @@ static struct sink *sink_adopt(struct sink *k, int opened)
     return k;
 }
 
-/* The sink for T, opened (or found). NULL with errno and *WHAT set. */
+/* The sink for T, opened (or found). NULL with errno, *WHAT and cs.why set. */
 static struct sink *sink_get(const struct log_target *t, const char **what)
 {
     if (t->kind == LOG_STDOUT || t->kind == LOG_STDERR) {
@@ -480,6 +455,7 @@ static struct sink *sink_get(const struct log_target *t, const char **what)
         k->which = which;
         if (!sink_adopt(k, std_open(k, which))) {
             *what = which == 1 ? "tend's stdout" : "tend's stderr";
+            snprintf(cs.why, sizeof cs.why, "%s", strerror(errno));
             return NULL;
         }
         cs.std[which] = k;
@@ -488,6 +464,7 @@ static struct sink *sink_get(const struct log_target *t, const char **what)
     *what = t->path ? t->path : "(no path)";
     if (!t->path) {
         errno = EINVAL;
+        snprintf(cs.why, sizeof cs.why, "%s", strerror(errno));
         return NULL;
     }
     for (struct sink *k = cs.sinks; k; k = k->next)
@@ -500,15 +477,21 @@ static struct sink *sink_get(const struct log_target *t, const char **what)
                 return NULL;
             return k;
         }
-    struct stat st;
-    bool special = stat(t->path, &st) == 0 && !S_ISREG(st.st_mode);
-    struct sink *k = sink_new(special ? SINK_STREAM : SINK_FILE, t->path);
+    struct sink *k = sink_new(SINK_FILE, t->path);
     k->path = xstrdup(t->path);
     k->is_auto = t->is_auto;
-    k->maxbytes = special ? 0 : t->maxbytes;
+    k->maxbytes = t->maxbytes;
     k->backups = t->backups < 0 ? 0 : t->backups;
-    k->no_splice = special;
-    return sink_adopt(k, file_open(k, false));
+    if (!sink_adopt(k, file_open(k, false)))
+        return NULL;
+    /* What was opened decides: a FIFO, tty or device (file_open made it
+     * unrotated) takes whole lines through a buffer, waiting for EPOLLOUT. */
+    struct stat st;
+    if (fstat(k->fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+        k->kind = SINK_STREAM;
+        k->obuf = xmalloc(SINK_BUF);
+    }
+    return k;
 }
 
 static void sink_unref(struct sink *k)
@@ -816,7 +799,7 @@ int capture_prepare(const struct log_target *t, const char *name, bool prefix, i
     const char *what = "";
     struct sink *k = sink_get(t, &what);
     if (!k) {
-        snprintf(err, errlen, "cannot open log file %s: %s", what, strerror(errno));
+        snprintf(err, errlen, "cannot open log file %s: %s", what, cs.why);
         return -1;
     }
     k->refs++;   /* before anything can fail, so sink_unref balances */
@@ -886,7 +869,7 @@ void capture_reopen_all(void)
             watch_del(cs.loop, &k->w);   /* before its fd goes */
         file_close(k);
         if (file_open(k, false) < 0)
-            sink_failed(k, "cannot reopen", errno, 0);
+            sink_failed(k, "cannot reopen", cs.why, 0);
         else
             sink_arm(k);
     }

@@ -26,8 +26,15 @@
  * with send(MSG_DONTWAIT), a regular file is dup'ed (it never blocks); when
  * /proc is missing or refuses, a plain dup is used and those writes may
  * block. When fd 1 and fd 2 are the same pipe (`tend 2>&1 | ...`) they share
- * one sink. tend's own log lines (log.c, blocking, one write each) can still
- * land between two halves of a captured line cut short by a full pipe.
+ * one sink. tend's own log lines (log.c, its own queue and description) can
+ * still land between two halves of a captured line cut short by a full pipe.
+ *
+ * Log file paths are opened through fsutil.h: component by component,
+ * symlinks followed only when owned by root or tend's euid (else the start
+ * fails: "refusing to follow symlink /x/y owned by uid N"); AUTO folders are
+ * made the same way (0755); rotation renames with renameat() in the folder
+ * so opened. Every open is O_NONBLOCK: a FIFO without a reader fails (ENXIO)
+ * and one with a reader becomes a stream sink, whole lines and EPOLLOUT.
  *
  * All state is module-level (one tend, one loop). Not thread-safe.
  */

@@ -163,6 +163,57 @@ static int setup_rundir(struct supervisor *sv, bool optional)
     return 0;
 }
 
+/* The supervisor's struct, the event loop and the signal state. Fatal
+ * errors here happen before any program runs. */
+static void init_supervisor(struct supervisor *sv, const struct options *o,
+                            struct tend_config *cfg)
+{
+    sv->cfg = cfg;
+    sv->config_path = o->config;
+    sv->main_argv = o->main_argv;
+    sv->tty_fd = -1;
+    sv->lock_fd = -1;
+    sv->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    sv->is_pid1 = getpid() == 1;
+    sv->started_at = loop_now();
+    if (!sv->is_pid1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+        log_warn("cannot become a child subreaper: %s (orphans will not be reaped)",
+                 strerror(errno));
+    sv->loop = loop_new();
+    if (!sv->loop)
+        log_fatal("cannot create the event loop: %s", strerror(errno));
+    if (signals_setup(sv) < 0)
+        log_fatal("cannot set up signal handling: %s", strerror(errno));
+    capture_setup(sv->loop);
+    log_attach(sv->loop);   /* queued log lines are written from the loop from now on */
+    loop_on_idle(sv->loop, (void (*)(void *))supervisor_idle, sv);
+    /* The status file hears of a change before control answers a client
+     * about it: an answered client may read the file next. */
+    statusfile_attach(sv);
+}
+
+/* After the loop: last log lines and replies out, files tend made removed,
+ * everything freed (for leak checkers). Returns tend's exit status. */
+static int run_down(struct supervisor *sv)
+{
+    capture_flush_all(1000);
+    supervisor_idle(sv);
+    statusfile_remove(sv); /* it describes a running tend */
+    if (sv->control) {
+        control_flush(sv->control);
+        control_close(sv->control);
+    }
+    supervisor_set_pidfile(sv, NULL); /* the one tend wrote last (reload may move it) */
+    log_info("tend exits with status %d", sv->exit_code);
+    int code = sv->exit_code;
+    supervisor_teardown(sv);
+    capture_teardown();
+    conf_free(sv->cfg);
+    log_attach(NULL); /* what is still queued is written at exit, without the loop */
+    loop_free(sv->loop);
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     fd_hygiene();
@@ -197,24 +248,7 @@ int main(int argc, char **argv)
     }
 
     static struct supervisor sv;
-    sv.cfg = cfg;
-    sv.config_path = o.config;
-    sv.main_argv = o.main_argv;
-    sv.tty_fd = -1;
-    sv.lock_fd = -1;
-    sv.devnull = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    sv.is_pid1 = getpid() == 1;
-    sv.started_at = loop_now();
-    if (!sv.is_pid1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-        log_warn("cannot become a child subreaper: %s (orphans will not be reaped)",
-                 strerror(errno));
-    sv.loop = loop_new();
-    if (!sv.loop)
-        log_fatal("cannot create the event loop: %s", strerror(errno));
-    if (signals_setup(&sv) < 0)
-        log_fatal("cannot set up signal handling: %s", strerror(errno));
-    capture_setup(sv.loop);
-    loop_on_idle(sv.loop, (void (*)(void *))supervisor_idle, &sv);
+    init_supervisor(&sv, &o, cfg);
 
     if (o.main_argv && isatty(0) && tcgetpgrp(0) == getpgrp())
         sv.tty_fd = 0;
@@ -225,26 +259,19 @@ int main(int argc, char **argv)
         conf_free(cfg);
         return 1;
     }
-    if (cfg->pidfile && pidfile_write(cfg->pidfile) < 0)
-        log_warn("cannot write pidfile %s: %s", cfg->pidfile, strerror(errno));
+    supervisor_set_pidfile(&sv, cfg->pidfile);
 
-    sv.procs = calloc(cfg->nprocs ? cfg->nprocs : 1, sizeof *sv.procs);
-    if (!sv.procs)
-        log_fatal("out of memory");
-    for (size_t i = 0; i < cfg->nprocs; i++) {
-        struct process *p = proc_new(&sv, &cfg->procs[i]);
-        p->is_main = cfg->procs[i].main;
-        if (p->is_main)
-            sv.main = p;
-        sv.procs[sv.nprocs++] = p;
-    }
+    supervisor_init_host(&sv);
+    if (supervisor_build(&sv) < 0)
+        log_fatal("out of memory building the process table");
     log_info("tend %s started (pid %d%s), %zu process%s from %s", TEND_VERSION, (int)getpid(),
              sv.is_pid1 ? ", as PID 1" : "", sv.nprocs, sv.nprocs == 1 ? "" : "es",
              o.config ? o.config : "the command line");
-    statusfile_mark(&sv);
     supervisor_start_all(&sv);
-    if (rundir_optional)
+    if (rundir_optional) {
         setup_rundir(&sv, true);
+        sv.host.rundir = sv.has_rundir ? sv.cfg->rundir : NULL;
+    }
     if (sv.nprocs == 0 && !sv.control)
         supervisor_shutdown(&sv, 0, "nothing to supervise");
 
@@ -253,20 +280,5 @@ int main(int argc, char **argv)
             log_fatal("event loop failed: %s", strerror(errno));
     }
 
-    capture_flush_all(1000);
-    supervisor_idle(&sv);
-    statusfile_remove(&sv); /* it describes a running tend */
-    if (sv.control) {
-        control_flush(sv.control);
-        control_close(sv.control);
-    }
-    if (cfg->pidfile && sv.cfg->pidfile)
-        unlink(sv.cfg->pidfile);
-    log_info("tend exits with status %d", sv.exit_code);
-    int code = sv.exit_code;
-    supervisor_teardown(&sv);
-    capture_teardown();
-    conf_free(sv.cfg);
-    loop_free(sv.loop);
-    return code;
+    return run_down(&sv);
 }

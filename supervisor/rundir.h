@@ -13,17 +13,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "fsutil.h"   /* write_file_atomic, write_all: callers reach them here too */
+
 /* Returns the lock fd (>= 0), or -1 with a message in ERR; *LOCKED is set
  * when the failure is another tend holding the lock. */
 int rundir_open(const char *rundir, bool shared, char *err, size_t errlen, bool *locked);
 
 /* Write our pid to PATH (atomically). Returns 0 or -1 with errno. */
 int pidfile_write(const char *path);
-
-/* Write LEN bytes to PATH through PATH.tmp + rename. 0 or -1 with errno. */
-int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
-
-/* write() all of it, retrying EINTR and short writes. 0 or -1 with errno. */
-int write_all(int fd, const void *buf, size_t len);
 
 #endif

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "supervisor/capture.h"
+#include "supervisor/fsutil.h"
 #include "supervisor/log.h"
 #include "supervisor/loop.h"
 
@@ -849,6 +850,226 @@ START_TEST(test_flush_all_bounded)
 }
 END_TEST
 
+/* ---- fsutil: the symlink rule (issue 12, defect 8) ---- */
+
+static void link_owned(const char *target, const char *name, uid_t uid)
+{
+    ck_assert_int_eq(symlink(target, tpath(name)), 0);
+    if (uid != geteuid())
+        ck_assert_int_eq(lchown(tpath(name), uid, uid), 0);
+}
+
+/* fs_open_log(NAME) for writing: the fd (closed) or -1; WHY filled. */
+static int try_open(const char *name, char *why, size_t whylen)
+{
+    int fd = fs_open_log(tpath(name), O_WRONLY | O_CREAT | O_APPEND, 0644, false, why, whylen);
+    if (fd >= 0)
+        close(fd);
+    return fd < 0 ? -1 : 0;
+}
+
+START_TEST(test_fsutil_symlink_rule)
+{
+    char why[512] = "";
+    ck_assert_int_eq(mkdir(tpath("real"), 0755), 0);
+    /* tend's own symlinks (absolute, relative, last component) are followed */
+    link_owned(tpath("real"), "mine", geteuid());
+    link_owned("real", "rel", geteuid());
+    link_owned("f", "real/last", geteuid());
+    ck_assert_msg(try_open("mine/a", why, sizeof why) == 0, "%s", why);
+    ck_assert_msg(try_open("rel/b", why, sizeof why) == 0, "%s", why);
+    ck_assert_msg(try_open("real/last", why, sizeof why) == 0, "%s", why);
+    ck_assert_msg(try_open("real/../rel/./c", why, sizeof why) == 0, "%s", why);
+    ck_assert_int_ge(fsize(tpath("real/a")), 0);
+    ck_assert_int_ge(fsize(tpath("real/b")), 0);
+    ck_assert_int_ge(fsize(tpath("real/f")), 0);
+    ck_assert_int_ge(fsize(tpath("real/c")), 0);
+    /* a loop ends */
+    link_owned("loop2", "loop1", geteuid());
+    link_owned("loop1", "loop2", geteuid());
+    ck_assert_int_eq(try_open("loop1/x", why, sizeof why), -1);
+    ck_assert_int_eq(errno, ELOOP);
+    /* not a folder on the way: named */
+    ck_assert_int_eq(try_open("real/a/x", why, sizeof why), -1);
+    ck_assert_int_eq(errno, ENOTDIR);
+    ck_assert_ptr_nonnull(strstr(why, tpath("real/a")));
+    /* /proc's magic links go to the kernel */
+    int p[2];
+    ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+    char procpath[64];
+    snprintf(procpath, sizeof procpath, "/proc/self/fd/%d", p[1]);
+    int fd = fs_open_log(procpath, O_WRONLY | O_NONBLOCK, 0, false, why, sizeof why);
+    ck_assert_msg(fd >= 0, "%s: %s", procpath, why);
+    put(fd, "via proc\n", 9);
+    char got[16] = "";
+    ck_assert_int_eq(read(p[0], got, sizeof got), 9);
+    close(fd);
+    close(p[0]);
+    close(p[1]);
+    if (geteuid() != 0)
+        return;   /* the rest chowns symlinks to nobody */
+    link_owned(tpath("real"), "theirs", 65534);
+    link_owned("theirs-target", "real/theirs-last", 65534);
+    link_owned(tpath("theirs/z"), "mine2", 0);   /* root's link through theirs */
+    const char *refused[] = { "theirs/d", "real/theirs-last", "mine2" };
+    const char *culprit[] = { "theirs", "real/theirs-last", "theirs" };
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(try_open(refused[i], why, sizeof why), -1);
+        ck_assert_int_eq(errno, EPERM);
+        char want[PATH_MAX + 64];
+        snprintf(want, sizeof want, "refusing to follow symlink %s owned by uid 65534",
+                 tpath(culprit[i]));
+        ck_assert_msg(strcmp(why, want) == 0, "%s: %s", refused[i], why);
+    }
+    ck_assert_int_eq(fsize(tpath("real/d")), -1);
+    ck_assert_int_eq(fsize(tpath("real/theirs-target")), -1);
+    ck_assert_int_eq(fsize(tpath("real/z")), -1);
+    /* mkdir -p stops there too, and makes nothing */
+    ck_assert_int_eq(fs_mkdir_p(tpath("theirs/m/n"), why, sizeof why), -1);
+    ck_assert_int_eq(fsize(tpath("real/m")), -1);
+}
+END_TEST
+
+START_TEST(test_fsutil_mkdir_p_0755)
+{
+    char why[512] = "";
+    mode_t old = umask(022);
+    ck_assert_msg(fs_mkdir_p(tpath("a/b/c"), why, sizeof why) == 0, "%s", why);
+    ck_assert_msg(fs_mkdir_p(tpath("a/b/c"), why, sizeof why) == 0, "%s", why);   /* again */
+    umask(old);
+    struct stat st;
+    ck_assert_int_eq(stat(tpath("a/b/c"), &st), 0);
+    ck_assert(S_ISDIR(st.st_mode));
+    ck_assert_int_eq(st.st_mode & 07777, 0755);
+    const char *base;
+    int d = fs_open_parent(tpath("a/b/c/file"), false, &base, why, sizeof why);
+    ck_assert_msg(d >= 0, "%s", why);
+    ck_assert_str_eq(base, "file");
+    close(d);
+}
+END_TEST
+
+/* Rotation through a symlinked folder renames inside the real folder. */
+START_TEST(test_rotation_through_own_symlink)
+{
+    ck_assert_int_eq(mkdir(tpath("real"), 0755), 0);
+    link_owned(tpath("real"), "dir", geteuid());
+    struct log_target t = file_target(tpath("dir/r.log"), 1000, 2);
+    int fd;
+    struct capture *c = prep(&t, "r", false, 1, &fd);
+    char line[100];
+    memset(line, 'r', sizeof line - 1);
+    line[99] = '\n';
+    for (int i = 0; i < 25; i++)
+        put(fd, line, sizeof line);
+    close(fd);
+    capture_release(c);
+    run_until_done(5000);
+    ck_assert_int_eq(fsize(tpath("real/r.log.1")), 1000);
+    ck_assert_int_eq(fsize(tpath("real/r.log.2")), 1000);
+    ck_assert_int_eq(fsize(tpath("real/r.log")), 500);
+}
+END_TEST
+
+START_TEST(test_capture_refuses_nobodys_symlink)
+{
+    if (geteuid() != 0)
+        return;
+    ck_assert_int_eq(mkdir(tpath("real"), 0755), 0);
+    link_owned(tpath("real"), "theirs", 65534);
+    struct log_target t = file_target(tpath("theirs/out.log"), 0, 0);
+    struct capture *c = NULL;
+    int wfd = -1;
+    char err[512] = "";
+    ck_assert_int_eq(capture_prepare(&t, "x", false, 1, &c, &wfd, err, sizeof err), -1);
+    ck_assert_ptr_null(c);
+    ck_assert_int_eq(wfd, -1);
+    ck_assert_msg(strstr(err, "refusing to follow symlink") && strstr(err, tpath("theirs")),
+                  "%s", err);
+    ck_assert_int_eq(fsize(tpath("real/out.log")), -1);
+}
+END_TEST
+
+/* ---- tend's own log: queued, never blocking (issue 12, defects 4, 11) ---- */
+
+START_TEST(test_log_never_blocks_and_counts_drops)
+{
+    enum { N = 3000 };
+    const char *fifo = tpath("log.fifo");
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    /* without a reader the open fails at once instead of waiting */
+    ck_assert_int_eq(log_open(fifo), -1);
+    ck_assert_int_eq(errno, ENXIO);
+    int rd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    ck_assert_int_ge(rd, 0);
+    ck_assert_int_eq(log_open(fifo), 0);
+    log_attach(loop);
+    /* ~100 bytes a line: 300 KB, far more than the pipe and the queue */
+    uint64_t t0 = now_ms();
+    for (int i = 0; i < N; i++)
+        log_error("message %06d %s", i, "................................................");
+    ck_assert_uint_lt(now_ms() - t0, 2000);
+    /* read it all: every line whole, in order, and the loss accounted for */
+    struct drain d = { 0 };
+    ck_assert_int_eq(watch_add(loop, &d.w, rd, EPOLLIN, drain_cb, &d), 0);
+    uint64_t end = now_ms() + 5000;
+    while (!d.buf || !strstr(d.buf, "log destination not keeping up")) {
+        ck_assert_msg(now_ms() < end, "no notice; %zu bytes read", d.len);
+        run_round();
+    }
+    int got = 0, last = -1;
+    unsigned long long dropped = 0;
+    for (char *p = d.buf, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
+        *nl = '\0';
+        char *m = strstr(p, "ERROR message ");
+        char *w = strstr(p, "WARN ");
+        if (m) {
+            int i = atoi(m + 14);
+            ck_assert_msg(i > last, "line %d after %d", i, last);
+            ck_assert_msg(strlen(m) == 14 + 6 + 1 + 48, "cut line: %s", p);
+            last = i;
+            got++;
+        } else {
+            ck_assert_msg(w && strstr(w, "log lines dropped"), "unexpected: %s", p);
+            dropped += strtoull(w + 5, NULL, 10);
+        }
+    }
+    ck_assert_int_gt(got, 0);
+    ck_assert_uint_gt(dropped, 0);
+    ck_assert_uint_eq(got + dropped, N);
+    /* the reader goes: writing fails (EPIPE) without harm */
+    watch_del(loop, &d.w);
+    close(rd);
+    log_error("into a FIFO without reader");
+    run_round();
+    log_attach(NULL);
+    ck_assert_int_eq(log_open(tpath("messages")), 0);   /* the notice goes there */
+    free(d.buf);
+}
+END_TEST
+
+START_TEST(test_log_stderr_stays_blocking)
+{
+    int p[2];
+    ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+    int saved = dup(2);
+    ck_assert_int_eq(dup2(p[1], 2), 2);
+    close(p[1]);
+    ck_assert_int_eq(log_open(NULL), 0);
+    log_attach(loop);
+    for (int i = 0; i < 2000; i++)   /* more than the pipe holds */
+        log_error("to stderr %d ........................................................", i);
+    int fl = fcntl(2, F_GETFL);
+    ck_assert_int_ge(fl, 0);
+    ck_assert_int_eq(fl & O_NONBLOCK, 0);   /* shared with inherit-mode children */
+    log_attach(NULL);
+    ck_assert_int_eq(log_open(tpath("messages")), 0);   /* what is queued goes there */
+    dup2(saved, 2);
+    close(saved);
+    close(p[0]);
+}
+END_TEST
+
 static Suite *capture_suite(void)
 {
     Suite *s = suite_create("capture");
@@ -889,6 +1110,17 @@ static Suite *capture_suite(void)
     tcase_add_test(tc, test_200000_lines_prefixed_stdout);
     tcase_add_test(tc, test_flush_all_at_exit);
     tcase_add_test(tc, test_flush_all_bounded);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("safety");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_fsutil_symlink_rule);
+    tcase_add_test(tc, test_fsutil_mkdir_p_0755);
+    tcase_add_test(tc, test_rotation_through_own_symlink);
+    tcase_add_test(tc, test_capture_refuses_nobodys_symlink);
+    tcase_add_test(tc, test_log_never_blocks_and_counts_drops);
+    tcase_add_test(tc, test_log_stderr_stays_blocking);
     suite_add_tcase(s, tc);
     return s;
 }
