@@ -3,8 +3,14 @@
  * Each request that names a reply FIFO becomes a client: the reply's
  * descriptor, a buffer of what the pipe has not taken yet, and, for verbs
  * that finish later (start, stop, restart, wait), the processes it waits on.
- * Those complete from the proc observer; the client is freed (closing the
- * FIFO, so the reader sees EOF) once its final line has been written.
+ * Those complete from the proc observer; the client is closed (so the
+ * reader sees EOF) once its final line has been written.
+ *
+ * Any call into proc can come back through the observer and finish other
+ * clients, even inside a walk of the client list. So a finished client is
+ * only marked dead (descriptor closed, timers off) while any control code is
+ * on the stack (ctl->busy); it leaves the list and is freed when the
+ * outermost entry point returns (ctl_leave). Walks skip dead clients.
  */
 #include "control.h"
 
@@ -22,12 +28,15 @@
 #include "log.h"
 #include "statusfile.h"
 #include "proc.h"
+#include "replyfifo.h"
 #include "request.h"
 #include "supervisor.h"
 
 #define OUT_MAX (1u << 20)        /* buffered reply bytes per client */
 #define DRAIN_TIMEOUT_MS 10000    /* a reader that takes nothing this long is dropped */
 #define FLUSH_MS 500              /* control_flush's last chance */
+#define CLIENTS_MAX 256           /* requests still being answered, at once */
+#define PARTIAL_MS 200            /* a line without newline is a request after this */
 
 enum phase {
     PH_DONE,        /* answered */
@@ -62,6 +71,7 @@ struct client {
     char firsterr[256];
     int want;                     /* wait: the state */
     char *path;                   /* reply FIFO, for messages */
+    bool dead;                    /* finished: freed by ctl_leave */
 };
 
 struct control {
@@ -72,24 +82,21 @@ struct control {
     ino_t ino;
     struct watch w;
     struct timer kick;            /* deferred proc_start for restarts */
+    struct timer partial;         /* a line that lacks its newline */
     char in[REQ_MAX];
     size_t inlen;
     bool discarding;              /* inside an over-long line */
     struct client *clients;
+    size_t nclients;              /* live (not dead) clients */
+    size_t ndead;                 /* dead, still in the list */
+    int busy;                     /* depth of control code on the stack */
 };
 
 /* ---- clients: buffered non-blocking replies ---- */
 
-static void client_free(struct client *c)
+static void client_unlink_free(struct client *c)
 {
     struct control *ctl = c->ctl;
-    struct loop *l = ctl->sv->loop;
-    if (c->fd >= 0) {
-        watch_del(l, &c->w);
-        close(c->fd);
-    }
-    timer_disarm(l, &c->drain);
-    timer_disarm(l, &c->op);
     if (c->prev)
         c->prev->next = c->next;
     else if (ctl->clients == c)
@@ -102,6 +109,51 @@ static void client_free(struct client *c)
     free(c);
 }
 
+static void reap_dead(struct control *ctl)
+{
+    struct client *next;
+    for (struct client *c = ctl->clients; c && ctl->ndead > 0; c = next) {
+        next = c->next;
+        if (c->dead) {
+            ctl->ndead--;
+            client_unlink_free(c);
+        }
+    }
+}
+
+/* Every entry point from the loop or from proc brackets its work with these. */
+static void ctl_enter(struct control *ctl)
+{
+    ctl->busy++;
+}
+
+static void ctl_leave(struct control *ctl)
+{
+    if (--ctl->busy == 0 && ctl->ndead > 0)
+        reap_dead(ctl);
+}
+
+/* Finish with C: the reader sees EOF now; the memory goes at ctl_leave. */
+static void client_free(struct client *c)
+{
+    struct control *ctl = c->ctl;
+    struct loop *l = ctl->sv->loop;
+    if (c->dead)
+        return;
+    if (c->fd >= 0) {
+        watch_del(l, &c->w);
+        close(c->fd);
+        c->fd = -1;
+    }
+    timer_disarm(l, &c->drain);
+    timer_disarm(l, &c->op);
+    c->dead = true;
+    ctl->nclients--;
+    ctl->ndead++;
+    if (ctl->busy == 0)
+        reap_dead(ctl);
+}
+
 static void client_drop(struct client *c, const char *why)
 {
     log_warn("control: dropping reply to %s: %s", c->path ? c->path : "?", why);
@@ -112,6 +164,8 @@ static void client_drop(struct client *c, const char *why)
 static int client_flush(struct client *c)
 {
     struct loop *l = c->ctl->sv->loop;
+    if (c->dead)
+        return -1;
     if (c->fd < 0) {
         if (c->final) {
             client_free(c);
@@ -157,7 +211,7 @@ static int client_flush(struct client *c)
 
 static void client_put(struct client *c, const char *s, size_t n)
 {
-    if (c->fd < 0 || c->final)
+    if (c->dead || c->fd < 0 || c->final)
         return;
     if (c->off > 0 && c->off == c->len)
         c->off = c->len = 0;
@@ -215,6 +269,8 @@ static int client_finish(struct client *c, const char *errfmt, ...)
     __attribute__((format(printf, 2, 3)));
 static int client_finish(struct client *c, const char *errfmt, ...)
 {
+    if (c->dead)
+        return -1;
     if (!c->final) {
         if (errfmt) {
             char msg[512];
@@ -222,6 +278,8 @@ static int client_finish(struct client *c, const char *errfmt, ...)
             va_start(ap, errfmt);
             vsnprintf(msg, sizeof msg, errfmt, ap);
             va_end(ap);
+            if (c->fd < 0)      /* fire-and-forget: the log is the only trace */
+                log_error("control: %s", msg);
             client_line(c, "error: %s", msg);
         } else {
             client_line(c, "ok");
@@ -259,24 +317,62 @@ static int client_conclude(struct client *c)
 static void client_io(struct loop *l, struct watch *w, uint32_t events)
 {
     struct client *c = w->arg;
+    struct control *ctl = c->ctl;
+    ctl_enter(ctl);
     if ((events & EPOLLOUT) && client_flush(c) < 0)
-        return;
+        goto out;
     if (events & (EPOLLERR | EPOLLHUP))
         /* the reader closed its end: nobody to answer any more */
         client_free(c);
+out:
+    ctl_leave(ctl);
 }
 
 static void client_drain_timeout(struct loop *l, struct timer *t)
 {
-    client_drop(t->arg, "the reader took nothing for 10 s");
+    struct client *c = t->arg;
+    struct control *ctl = c->ctl;
+    ctl_enter(ctl);
+    client_drop(c, "the reader took nothing for 10 s");
+    ctl_leave(ctl);
 }
 
-/* Open the reply FIFO at once, while the requester waits in its open(). */
+/* Over the cap: say so with one write the pipe takes whole, or not at all. */
+static void refuse_busy(const char *path, const struct stat *ctlst)
+{
+    char why[256];
+    int fd = replyfifo_open(path, ctlst, why, sizeof why);
+    if (fd < 0)
+        return;
+    static const char msg[] = "error: too many clients\n";
+    ssize_t n;
+    do
+        n = write(fd, msg, sizeof msg - 1);
+    while (n < 0 && errno == EINTR);
+    close(fd);
+}
+
+/* Open the reply FIFO at once, while the requester waits in its open().
+ * Returns NULL, after logging why, when the request must not be executed. */
 static struct client *client_new(struct control *ctl, const char *path)
 {
+    struct stat ctlst;
+    /* who may write the control FIFO now (mode and group as they are) */
+    if (path && fstat(ctl->fd, &ctlst) < 0) {
+        log_error("control: fstat %s: %s", ctl->path, strerror(errno));
+        return NULL;
+    }
+    if (ctl->nclients >= CLIENTS_MAX) {
+        log_error("control: too many clients (%d at once); request %s%s refused", CLIENTS_MAX,
+                  path ? "replying to " : "without reply FIFO", path ? path : "");
+        if (path)
+            refuse_busy(path, &ctlst);
+        return NULL;
+    }
     struct client *c = calloc(1, sizeof *c);
-    if (!c) {
-        log_error("control: out of memory");
+    if (!c || (path && !(c->path = strdup(path)))) {
+        log_error("control: out of memory; request refused");
+        free(c);
         return NULL;
     }
     c->ctl = ctl;
@@ -284,34 +380,17 @@ static struct client *client_new(struct control *ctl, const char *path)
     timer_init(&c->drain, client_drain_timeout, c);
     timer_init(&c->op, NULL, c);
     if (path) {
-        struct stat st;
-        c->path = strdup(path);
-        if (!c->path) {
-            free(c);
-            return NULL;
-        }
-        /* Look before opening: opening a device for writing can have effects. */
-        if (lstat(path, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+        char why[256];
+        int fd = replyfifo_open(path, &ctlst, why, sizeof why);
+        if (fd < 0) {
             if (errno == ENOENT)
                 log_debug("control: reply FIFO %s does not exist", path);
-            else
-                log_error("control: reply path %s is not a FIFO; not answering", path);
-            goto fail;
-        }
-        int fd;
-        do
-            fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-        while (fd < 0 && errno == EINTR);
-        if (fd < 0) {
-            if (errno == ENXIO)
+            else if (errno == ENXIO)
                 log_debug("control: nobody reads %s; not answering", path);
+            else if (errno == EPERM || errno == EINVAL)
+                log_warn("control: refusing reply FIFO %s: %s; not answering", path, why);
             else
-                log_error("control: cannot open reply FIFO %s: %s", path, strerror(errno));
-            goto fail;
-        }
-        if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
-            log_error("control: reply path %s is not a FIFO; not answering", path);
-            close(fd);
+                log_error("control: cannot open reply FIFO %s: %s", path, why);
             goto fail;
         }
         c->fd = fd;
@@ -326,6 +405,7 @@ static struct client *client_new(struct control *ctl, const char *path)
     if (c->next)
         c->next->prev = c;
     ctl->clients = c;
+    ctl->nclients++;
     return c;
 fail:
     free(c->path);
@@ -466,45 +546,50 @@ static int client_check_done(struct client *c)
 static void observer(void *arg, struct process *p, enum proc_event ev, enum pstate old)
 {
     struct control *ctl = arg;
-    struct client *next;
-    for (struct client *c = ctl->clients; c; c = next) {
-        next = c->next;
-        if (!c->armed || c->pending == 0)
+    ctl_enter(ctl);
+    for (struct client *c = ctl->clients; c; c = c->next) {
+        if (ev == PROC_EV_REMOVED) {
+            /* every client, armed or not: P is about to be freed */
+            for (size_t i = 0; i < c->nt; i++) {
+                struct target *t = &c->t[i];
+                if (t->p != p)
+                    continue;
+                if (!c->dead && t->phase != PH_DONE) {
+                    client_line(c, "%s: ERROR (removed by reload)", pname(p));
+                    client_fail(c, "%s: removed by reload", pname(p));
+                    t->phase = PH_DONE;
+                    c->pending--;
+                }
+                t->p = NULL;
+            }
+        }
+        if (c->dead || !c->armed || c->pending == 0)
             continue;
-        bool hit = false;
-        for (size_t i = 0; i < c->nt; i++) {
+        bool hit = ev == PROC_EV_REMOVED;
+        for (size_t i = 0; i < c->nt && ev != PROC_EV_REMOVED; i++) {
             struct target *t = &c->t[i];
             if (t->p != p || t->phase == PH_DONE)
                 continue;
             hit = true;
-            if (ev == PROC_EV_REMOVED) {
-                client_line(c, "%s: ERROR (removed by reload)", pname(p));
-                client_fail(c, "%s: removed by reload", pname(p));
-                t->phase = PH_DONE;
-                c->pending--;
-            } else {
-                target_eval(c, t);
-            }
+            target_eval(c, t);
         }
-        if (ev == PROC_EV_REMOVED)
-            for (size_t i = 0; i < c->nt; i++)
-                if (c->t[i].p == p)
-                    c->t[i].p = NULL;   /* about to be freed */
         if (hit)
             client_check_done(c);
     }
+    ctl_leave(ctl);
 }
 
 /* Deferred starts of restarts: run from the loop, not inside an observer
- * call, so proc never sees a start nested in its own notification. */
+ * call, so proc never sees a start nested in its own notification. A start
+ * notifies the observer, which may finish any client (this one is disarmed
+ * meanwhile); they stay in the list, dead, until ctl_leave. */
 static void kick(struct loop *l, struct timer *tm)
 {
     struct control *ctl = tm->arg;
-    struct client *next;
-    for (struct client *c = ctl->clients; c; c = next) {
-        next = c->next;
+    ctl_enter(ctl);
+    for (struct client *c = ctl->clients; c; c = c->next) {
         bool any = false;
-        for (size_t i = 0; i < c->nt; i++) {
+        for (size_t i = 0; i < c->nt && !c->dead; i++) {
             struct target *t = &c->t[i];
             if (t->phase != PH_NEED_START)
                 continue;
@@ -521,17 +606,24 @@ static void kick(struct loop *l, struct timer *tm)
                 c->pending--;
             } else {
                 t->phase = PH_START;
-                target_eval(c, t);
             }
+            /* what the start changed (startsecs = 0, a dependent that came
+             * up with it) was not heard while disarmed: judge every target */
+            for (size_t k = 0; k < c->nt; k++)
+                if (c->t[k].phase != PH_DONE && c->t[k].phase != PH_NEED_START)
+                    target_eval(c, &c->t[k]);
         }
-        if (any)
+        if (any && !c->dead)
             client_check_done(c);
     }
+    ctl_leave(ctl);
 }
 
 static void wait_timeout(struct loop *l, struct timer *tm)
 {
     struct client *c = tm->arg;
+    struct control *ctl = c->ctl;
+    ctl_enter(ctl);
     for (size_t i = 0; i < c->nt; i++) {
         struct target *t = &c->t[i];
         if (t->phase == PH_WAIT) {
@@ -542,6 +634,7 @@ static void wait_timeout(struct loop *l, struct timer *tm)
     }
     c->pending = 0;
     client_conclude(c);
+    ctl_leave(ctl);
 }
 
 /* ---- verbs ---- */
@@ -791,13 +884,8 @@ static void do_reload(struct client *c)
 static void execute(struct control *ctl, struct request *r)
 {
     struct client *c = client_new(ctl, r->reply);
-    if (!c) {
-        /* no reply possible, but a fire-and-forget request still acts */
-        if (r->reply)
-            return;
-        log_error("control: out of memory");
-        return;
-    }
+    if (!c)
+        return;     /* refused (logged): a request that cannot be answered does nothing */
     c->verb = r->verb;
     switch (r->verb) {
     case VERB_STATUS: do_status(c, r); return;
@@ -825,10 +913,15 @@ static void execute(struct control *ctl, struct request *r)
     case VERB_LOGFILE: do_logfile(c, r); return;
     }
     /* fire-and-forget: the action is under way and nobody waits for the
-     * answer; only a restart's second half (the start) still needs C */
+     * answer; only a restart's second half (the start) still needs C.
+     * What already failed is logged (client_finish). */
     if (c->fd < 0 && !c->final && r->verb != VERB_RESTART) {
-        c->final = true;
-        client_flush(c);
+        if (c->nfail > 0) {
+            client_conclude(c);
+        } else {
+            c->final = true;
+            client_flush(c);
+        }
     }
 }
 
@@ -858,9 +951,30 @@ static void handle_line(struct control *ctl, const char *line, size_t len)
     execute(ctl, &r);
 }
 
+/* A line that has waited PARTIAL_MS for its newline: a writer that left it
+ * out (printf without \n). Take it as it is, so it cannot poison the next. */
+static void partial_timeout(struct loop *l, struct timer *tm)
+{
+    struct control *ctl = tm->arg;
+    if (ctl->inlen == 0 && !ctl->discarding)
+        return;
+    ctl_enter(ctl);
+    size_t len = ctl->inlen;
+    ctl->inlen = 0;
+    if (ctl->discarding) {
+        ctl->discarding = false;
+        log_error("control: request longer than %d bytes discarded", REQ_MAX);
+    } else {
+        log_warn("control: request without a newline (taken after %d ms)", PARTIAL_MS);
+        handle_line(ctl, ctl->in, len);
+    }
+    ctl_leave(ctl);
+}
+
 static void control_read(struct loop *l, struct watch *w, uint32_t events)
 {
     struct control *ctl = w->arg;
+    ctl_enter(ctl);
     for (;;) {
         ssize_t n = read(ctl->fd, ctl->in + ctl->inlen, sizeof ctl->in - ctl->inlen);
         if (n < 0 && errno == EINTR)
@@ -868,10 +982,10 @@ static void control_read(struct loop *l, struct watch *w, uint32_t events)
         if (n < 0) {
             if (errno != EAGAIN)
                 log_error("control: read %s: %s", ctl->path, strerror(errno));
-            return;
+            break;
         }
         if (n == 0)     /* cannot happen while we hold a write end; be safe */
-            return;
+            break;
         size_t start = 0, end = ctl->inlen + (size_t)n;
         for (size_t i = ctl->inlen; i < end; i++) {
             if (ctl->in[i] != '\n')
@@ -892,6 +1006,13 @@ static void control_read(struct loop *l, struct watch *w, uint32_t events)
             ctl->inlen = 0;
         }
     }
+    /* The pipe is drained. A line still open waits a little for the rest
+     * (one timer, re-armed by each read that adds to it), no longer. */
+    if (ctl->inlen > 0 || ctl->discarding)
+        timer_arm(l, &ctl->partial, PARTIAL_MS);
+    else
+        timer_disarm(l, &ctl->partial);
+    ctl_leave(ctl);
 }
 
 /* ---- the FIFO ---- */
@@ -961,11 +1082,12 @@ struct control *control_open(struct supervisor *sv, char *err, size_t errlen)
         goto fail;
     }
     timer_init(&c->kick, kick, c);
+    timer_init(&c->partial, partial_timeout, c);
     if (watch_add(sv->loop, &c->w, c->fd, EPOLLIN, control_read, c) < 0) {
         snprintf(err, errlen, "epoll: %s", strerror(errno));
         goto fail;
     }
-    proc_observe(sv, observer, c);
+    proc_observe(&sv->host, observer, c);
     log_debug("control: listening on %s", path);
     return c;
 fail:
@@ -980,22 +1102,21 @@ void control_flush(struct control *c)
 {
     if (!c)
         return;
-    struct client *next;
-    for (struct client *cl = c->clients; cl; cl = next) {
-        next = cl->next;
-        if (!cl->final) {
+    ctl_enter(c);
+    timer_disarm(c->sv->loop, &c->partial);
+    for (struct client *cl = c->clients; cl; cl = cl->next) {
+        if (!cl->dead && !cl->final) {
             cl->pending = 0;
             client_finish(cl, "tend is shutting down");
         }
     }
+    ctl_leave(c);
     uint64_t deadline = loop_now() + FLUSH_MS;
-    while (c->clients) {
+    while (c->nclients > 0) {
         uint64_t now = loop_now();
         if (now >= deadline)
             break;
-        size_t n = 0;
-        for (struct client *cl = c->clients; cl; cl = cl->next)
-            n++;
+        size_t n = c->nclients;
         struct pollfd *pf = calloc(n, sizeof *pf);
         struct client **who = calloc(n, sizeof *who);
         if (!pf || !who) {
@@ -1004,15 +1125,18 @@ void control_flush(struct control *c)
             break;
         }
         size_t i = 0;
-        for (struct client *cl = c->clients; cl; cl = cl->next, i++) {
+        for (struct client *cl = c->clients; cl && i < n; cl = cl->next) {
+            if (cl->dead)
+                continue;
             pf[i] = (struct pollfd){ .fd = cl->fd, .events = POLLOUT };
-            who[i] = cl;
+            who[i++] = cl;
         }
-        int r = poll(pf, n, (int)(deadline - now));
-        if (r > 0)
-            for (i = 0; i < n; i++)
-                if (pf[i].revents)
-                    client_flush(who[i]);   /* frees it when done or broken */
+        int r = poll(pf, i, (int)(deadline - now));
+        ctl_enter(c);           /* WHO stays valid until ctl_leave */
+        for (size_t k = 0; r > 0 && k < i; k++)
+            if (pf[k].revents)
+                client_flush(who[k]);   /* closes it when done or broken */
+        ctl_leave(c);
         free(pf);
         free(who);
         if (r < 0 && errno != EINTR)
@@ -1025,18 +1149,13 @@ void control_close(struct control *c)
     if (!c)
         return;
     struct supervisor *sv = c->sv;
-    while (c->clients)
-        client_free(c->clients);
-    /* no proc_unobserve() exists: take our entry out of the table */
-    for (size_t i = 0; i < sv->nobservers; i++) {
-        if (sv->observers[i].cb == observer && sv->observers[i].arg == c) {
-            memmove(&sv->observers[i], &sv->observers[i + 1],
-                    (sv->nobservers - i - 1) * sizeof sv->observers[0]);
-            sv->nobservers--;
-            break;
-        }
-    }
+    ctl_enter(c);               /* close them all, then free them */
+    for (struct client *cl = c->clients; cl; cl = cl->next)
+        client_free(cl);
+    ctl_leave(c);
+    proc_unobserve(&sv->host, observer, c);
     timer_disarm(sv->loop, &c->kick);
+    timer_disarm(sv->loop, &c->partial);
     watch_del(sv->loop, &c->w);
     close(c->fd);
     struct stat st;

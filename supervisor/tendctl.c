@@ -218,6 +218,13 @@ static void make_reply_fifo(void)
         replypath[0] = '\0';
         die(EX_ERROR, "mkfifo %s/reply: %s", tmpdir, strerror(e));
     }
+    /* World-writable, yet private: only we can reach it through the 0700
+     * folder. tend answers into a FIFO of root's or its own user's, when
+     * everyone may send it requests, only if anyone could write into it
+     * anyway (doc/security.md, the owner rule), so root's tendctl works
+     * with control_mode = 0622 too. */
+    if (chmod(replypath, 0622) < 0)
+        die(EX_ERROR, "chmod %s: %s", replypath, strerror(errno));
 }
 
 /* Format the request into LINE, checked by the grammar tend uses. Its length. */
