@@ -44,13 +44,9 @@ static void usage(FILE *out)
           out);
 }
 
-/* Descriptors inherited above 2 were not meant for our programs; 0-2 must
- * exist so that nothing we open later lands on them. */
-static void fd_hygiene(void)
+/* 0-2 must exist, so that nothing tend opens lands on them. */
+static void std_fds(void)
 {
-    if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
-        for (int fd = 3; fd < 1024; fd++)
-            close(fd);
     for (int fd = 0; fd < 3; fd++) {
         if (fcntl(fd, F_GETFD) >= 0)
             continue;
@@ -59,6 +55,32 @@ static void fd_hygiene(void)
             dup2(n, fd);
             close(n);
         }
+    }
+}
+
+#define MAX_PASSED_FDS 1024
+static int passed_fds[MAX_PASSED_FDS];
+static size_t npassed_fds;
+
+/* Descriptors inherited above 2. `tend -- CMD` without a config is tini:
+ * they go to the main program (socket activation: LISTEN_FDS), tend keeps
+ * them close-on-exec meanwhile and never touches them otherwise. In every
+ * other mode they were not meant for our programs and are closed. */
+static void inherited_fds(bool pass)
+{
+    if (!pass) {
+        if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
+            for (int fd = 3; fd < 1024; fd++)
+                close(fd);
+        return;
+    }
+    for (int fd = 3; fd < MAX_PASSED_FDS && npassed_fds < MAX_PASSED_FDS; fd++) {
+        int fl = fcntl(fd, F_GETFD);
+        if (fl < 0)
+            continue;
+        if (!(fl & FD_CLOEXEC) && fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0)
+            continue;
+        passed_fds[npassed_fds++] = fd;
     }
 }
 
@@ -171,6 +193,9 @@ static void init_supervisor(struct supervisor *sv, const struct options *o,
     sv->cfg = cfg;
     sv->config_path = o->config;
     sv->main_argv = o->main_argv;
+    sv->bare_main = o->main_argv && !o->config;
+    sv->passed_fds = passed_fds;
+    sv->npassed_fds = npassed_fds;
     sv->tty_fd = -1;
     sv->lock_fd = -1;
     sv->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -216,7 +241,7 @@ static int run_down(struct supervisor *sv)
 
 int main(int argc, char **argv)
 {
-    fd_hygiene();
+    std_fds();
     conf_use_system_accounts();
     struct options o = { 0 };
     if (parse_args(argc, argv, &o) < 0) {
@@ -230,6 +255,7 @@ int main(int argc, char **argv)
     conf_diags_free(&d);
     if (!cfg)
         return EXIT_USAGE;
+    inherited_fds(o.main_argv && !o.config && !o.check);
     if (o.check) {
         conf_summary(cfg, stdout);
         if (o.verbose > 0)

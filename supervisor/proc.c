@@ -358,6 +358,15 @@ static int build_env(struct process *p, struct envbuf *e, const char *notify_add
         n++;
     if (env_reserve(e, n + c->environment.n + 8) < 0)
         return -1;
+    if (p->is_main && p->host->bare_main) {
+        /* tini's rule: the command gets exactly tend's environment */
+        for (char **ev = environ; ev && *ev; ev++) {
+            e->owned[e->n] = false;
+            e->v[e->n++] = *ev;
+        }
+        e->v[e->n] = NULL;
+        return 0;
+    }
     for (char **ev = environ; ev && *ev; ev++) {
         if (!strchr(*ev, '=') || !strncmp(*ev, "NOTIFY_SOCKET=", 14))
             continue;
@@ -512,6 +521,8 @@ static void spawn_request(const struct process *p, const int fd[3], char **envp,
         .orig_mask = h->orig_mask,
         .orig_ignored = h->orig_ignored,
         .tty_fd = main_cmd ? h->tty_fd : -1,
+        .keep_fds = p->is_main && h->bare_main ? h->passed_fds : NULL,
+        .nkeep_fds = p->is_main && h->bare_main ? h->npassed_fds : 0,
     };
 }
 

@@ -60,6 +60,10 @@ struct proc_host {
     bool main_cmd;              /* tend -- CMD: the main program gets tend's stdin, */
     int tty_fd;                 /* terminal (>= 0) and original signal state */
     ksigset_t orig_mask, orig_ignored;
+    bool bare_main;             /* tend -- CMD without a config (tini): the main program
+                                   gets tend's environment as is, and PASSED_FDS */
+    const int *passed_fds;
+    size_t npassed_fds;
     bool shutting_down;         /* nothing starts any more */
     struct { proc_observer cb; void *arg; } observers[PROC_MAX_OBSERVERS];
     size_t nobservers;

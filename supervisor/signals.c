@@ -36,6 +36,14 @@ static void forward(struct supervisor *sv, int sig)
     }
 }
 
+/* The kernel raises SIGPIPE for tend's own writes as sent by tend itself. */
+static bool sent_by_other(const struct signalfd_siginfo *si)
+{
+    int code = si->ssi_code;
+    return (code == SI_USER || code == SI_QUEUE || code == SI_TKILL) &&
+           si->ssi_pid != (uint32_t)getpid();
+}
+
 static void on_signal(struct loop *l, struct watch *w, uint32_t events)
 {
     struct supervisor *sv = w->arg;
@@ -58,11 +66,17 @@ static void on_signal(struct loop *l, struct watch *w, uint32_t events)
             case SIGTERM:
             case SIGINT:
             case SIGQUIT:
-                supervisor_shutdown_signal(sv, sig);
+                /* tend -- CMD alone is tini: the command decides (a JVM's
+                 * thread dump on SIGQUIT must not end the container), and
+                 * the runtime, not tend, owns the grace period: no SIGKILL */
+                if (sv->bare_main)
+                    forward(sv, sig);
+                else
+                    supervisor_shutdown_signal(sv, sig);
                 break;
             case SIGHUP:
                 /* tend -- CMD alone has nothing to reload: behave as tini. */
-                if (sv->cfg->sighup == SIGHUP_FORWARD || !sv->config_path) {
+                if (sv->cfg->sighup == SIGHUP_FORWARD || sv->bare_main) {
                     forward(sv, sig);
                 } else {
                     struct conf_diags d = { 0 };
@@ -76,9 +90,16 @@ static void on_signal(struct loop *l, struct watch *w, uint32_t events)
                 }
                 break;
             case SIGUSR2:
-                supervisor_reopen(sv);
+                if (sv->bare_main)
+                    forward(sv, sig); /* no log file to reopen */
+                else
+                    supervisor_reopen(sv);
                 break;
             case SIGPIPE:
+                /* One tend's own write raised (a reader went away) is
+                 * tend's business; one another process sent is forwarded. */
+                if (sent_by_other(&si[i]))
+                    forward(sv, sig);
                 break;
             case SIGSEGV:
             case SIGBUS:

@@ -146,6 +146,9 @@ static void child_setup(const struct spawn_req *r, const char *file, int rep)
             if (fd != rep)
                 fcntl(fd, F_SETFD, FD_CLOEXEC);
     }
+    for (size_t i = 0; i < r->nkeep_fds; i++)
+        if (r->keep_fds[i] > 2 && r->keep_fds[i] != rep && fcntl(r->keep_fds[i], F_SETFD, 0) < 0)
+            child_fail(rep, ST_FDS, errno);
 
     if (r->umask_set)
         umask(r->umask);

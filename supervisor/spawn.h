@@ -40,6 +40,8 @@ struct spawn_req {
     ksigset_t orig_mask;        /* with keep_signals */
     ksigset_t orig_ignored;
     int tty_fd;                 /* >= 0: make the child the foreground group there */
+    const int *keep_fds;        /* descriptors above 2 the child keeps (tini's rule */
+    size_t nkeep_fds;           /* for tend -- CMD: socket activation), else none */
 };
 
 struct ksigaction { void (*handler)(int); unsigned long flags; void (*restorer)(void); unsigned long mask; };

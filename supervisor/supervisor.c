@@ -28,6 +28,9 @@ void supervisor_init_host(struct supervisor *sv)
     h->rundir = sv->has_rundir ? sv->cfg->rundir : NULL;
     h->devnull = sv->devnull;
     h->main_cmd = sv->main_argv != NULL;
+    h->bare_main = sv->bare_main;
+    h->passed_fds = sv->passed_fds;
+    h->npassed_fds = sv->npassed_fds;
     h->tty_fd = sv->tty_fd;
     h->orig_mask = sv->orig_mask;
     h->orig_ignored = sv->orig_ignored;
@@ -335,6 +338,13 @@ void supervisor_shutdown_signal(struct supervisor *sv, int sig)
                 proc_kill_now(sv->procs[i]);
             for (size_t i = 0; i < sv->ndying; i++)
                 proc_kill_now(sv->dying[i]);
+        } else if (sv->main && sv->main->pid > 0) {
+            /* as tini and dumb-init: each one reaches the main program */
+            if (kill(sv->main->pid, sig) < 0 && errno != ESRCH)
+                log_warn("cannot forward SIG%s to %s: %s", conf_signal_name(sig),
+                         sv->main->cfg->fullname, strerror(errno));
+        } else {
+            log_info("SIG%s: already shutting down", conf_signal_name(sig));
         }
         return;
     }

@@ -27,6 +27,9 @@ struct supervisor {
     struct tend_config *cfg;
     const char *config_path;     /* -c FILE, or NULL */
     char **main_argv;            /* tend -- COMMAND, or NULL */
+    bool bare_main;              /* tend -- COMMAND without a config: tini's rules */
+    const int *passed_fds;       /* inherited descriptors for a bare main program */
+    size_t npassed_fds;
     struct process **procs;      /* in start order (priority, name) */
     size_t nprocs;
     struct process **dying;      /* dropped by a reload, still stopping */
