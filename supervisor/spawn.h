@@ -1,6 +1,7 @@
 /* spawn.h - fork and exec one child, set up step by step.
  *
- * The child gets exactly fds 0, 1, 2 (the descriptors named in the request),
+ * The child gets exactly fds 0, 1, 2 (the descriptors named in the request,
+ * plus keep_fds for the command of `tend -- CMD` alone),
  * its own process group, an empty signal mask and default dispositions (or
  * the mask and ignored set tend was started with, for `tend -- CMD`), then
  * umask, user (initgroups, setgid, setuid), directory (as that user), and
