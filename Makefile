@@ -7,6 +7,7 @@
 #   make check SANITIZE=1   the same under AddressSanitizer + UBSan (build/san)
 #   make run        start the demo (examples/demo.ini) in the foreground
 #   make bench      measure tend against its peers (bench/)
+#   make torture    randomized stateful torture test (TORTURE_SECS=600, TORTURE_SEED)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # The Debian packages libinih-dev, check, pkg-config and musl-tools are
@@ -82,7 +83,7 @@ TEST_ENV = TEND_BIN=$(ABS_BUILD)/tend TENDCTL_BIN=$(ABS_BUILD)/tendctl \
 
 .SECONDARY:
 
-.PHONY: FORCE all deps check check-unit check-integration check-valgrind soak run bench install uninstall clean fuzz
+.PHONY: FORCE all deps check check-unit check-integration check-valgrind soak torture run bench install uninstall clean fuzz
 
 all: $(BUILD)/tend $(BUILD)/tendctl
 
@@ -196,6 +197,22 @@ fuzz:
 # Long run of a crash loop and a chatty program: tend's RSS and fds must stay flat.
 soak: all $(BUILD)/helpers/bench_proc
 	@$(TEST_ENV) sh bench/soak $(or $(SECS),600)
+
+# The randomized, stateful torture test (tests/torture/torture.c): random
+# reloads, requests from several clients, kills and signals, with invariants
+# checked after every step. TORTURE_SECS (default 600), TORTURE_SEED,
+# TORTURE_STEPS, TORTURE_SKIP; it prints its seed first. `make check` runs it
+# for 60 s (tests/integration/test_torture.c).
+TORTURE_BIN = $(BUILD)/tests/torture/torture
+$(TORTURE_BIN): $(BUILD)/obj/tests/torture/torture.o $(INTEG_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CHECK_LIBS)
+
+torture: all $(TORTURE_BIN) $(HELPER_BIN)
+	@rm -rf $(BUILD)/sanitizer; mkdir -p $(BUILD)/sanitizer
+	@$(TEST_ENV) TORTURE_SECS=$(or $(TORTURE_SECS),600) $(TORTURE_BIN); rc=$$?; \
+	if [ -n "$$(ls -A $(BUILD)/sanitizer 2>/dev/null)" ]; then \
+		echo "sanitizer reports:" >&2; cat $(BUILD)/sanitizer/* >&2; rc=1; fi; exit $$rc
 
 # Every integration test with tend under valgrind; any report fails the run.
 # valgrind cannot follow malloc inside a static binary, so the tend it runs

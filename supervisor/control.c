@@ -42,8 +42,7 @@ enum phase {
     PH_DONE,        /* answered */
     PH_START,       /* waiting for RUNNING (or a failure) */
     PH_STOP,        /* waiting for the process to be down */
-    PH_RESTART_DOWN,/* restart: waiting for the stop, then start */
-    PH_NEED_START,  /* restart: down, proc_start pending (from the kick timer) */
+    PH_RESTART_DOWN,/* restart: waiting for the stop (proc starts it again) */
     PH_WAIT,        /* wait verb: waiting for want_state */
 };
 
@@ -81,7 +80,6 @@ struct control {
     dev_t dev;
     ino_t ino;
     struct watch w;
-    struct timer kick;            /* deferred proc_start for restarts */
     struct timer partial;         /* a line that lacks its newline */
     char in[REQ_MAX];
     size_t inlen;
@@ -498,11 +496,9 @@ static void target_eval(struct client *c, struct target *t)
     case PH_RESTART_DOWN:
         if (s == PS_RUNNING || s == PS_STARTING || s == PS_STOPPING)
             return;
-        if (t->was_alive)
-            client_line(c, "%s: stopped", pname(p));
-        t->phase = PH_NEED_START;
-        timer_arm(c->ctl->sv->loop, &c->ctl->kick, 0);
-        return;
+        client_line(c, "%s: stopped", pname(p));
+        t->phase = PH_START;
+        __attribute__((fallthrough)); /* judged as a start from here on */
     case PH_START:
         if (s == PS_RUNNING) {
             client_line(c, "%s: started", pname(p));
@@ -513,7 +509,8 @@ static void target_eval(struct client *c, struct target *t)
             return;     /* waiting for its depends_on to be RUNNING */
         } else if (s == PS_STOPPED || s == PS_STOPPING || s == PS_EXITED) {
             client_line(c, "%s: ERROR (abnormal termination)", pname(p));
-            client_fail(c, "%s: abnormal termination", pname(p));
+            client_fail(c, "%s: abnormal termination%s%s", pname(p), p->reason[0] ? ": " : "",
+                        p->reason);
         } else {
             return;     /* STARTING, BACKOFF: still trying */
         }
@@ -527,7 +524,6 @@ static void target_eval(struct client *c, struct target *t)
         if ((int)s != c->want)
             return;
         break;
-    case PH_NEED_START:
     case PH_DONE:
         return;
     }
@@ -574,46 +570,6 @@ static void observer(void *arg, struct process *p, enum proc_event ev, enum psta
             target_eval(c, t);
         }
         if (hit)
-            client_check_done(c);
-    }
-    ctl_leave(ctl);
-}
-
-/* Deferred starts of restarts: run from the loop, not inside an observer
- * call, so proc never sees a start nested in its own notification. A start
- * notifies the observer, which may finish any client (this one is disarmed
- * meanwhile); they stay in the list, dead, until ctl_leave. */
-static void kick(struct loop *l, struct timer *tm)
-{
-    struct control *ctl = tm->arg;
-    ctl_enter(ctl);
-    for (struct client *c = ctl->clients; c; c = c->next) {
-        bool any = false;
-        for (size_t i = 0; i < c->nt && !c->dead; i++) {
-            struct target *t = &c->t[i];
-            if (t->phase != PH_NEED_START)
-                continue;
-            any = true;
-            char err[256] = "";
-            bool already = false;
-            c->armed = false;
-            int rc = proc_start(t->p, &already, err, sizeof err);
-            c->armed = true;
-            if (rc < 0) {
-                client_line(c, "%s: ERROR (%s)", pname(t->p), err);
-                client_fail(c, "%s: %s", pname(t->p), err);
-                t->phase = PH_DONE;
-                c->pending--;
-            } else {
-                t->phase = PH_START;
-            }
-            /* what the start changed (startsecs = 0, a dependent that came
-             * up with it) was not heard while disarmed: judge every target */
-            for (size_t k = 0; k < c->nt; k++)
-                if (c->t[k].phase != PH_DONE && c->t[k].phase != PH_NEED_START)
-                    target_eval(c, &c->t[k]);
-        }
-        if (any && !c->dead)
             client_check_done(c);
     }
     ctl_leave(ctl);
@@ -736,9 +692,12 @@ static int do_action(struct client *c, struct request *r)
         case VERB_RESTART:
             t->was_alive = p->state == PS_RUNNING || p->state == PS_STARTING
                 || p->state == PS_STOPPING;
-            if (t->was_alive)
-                proc_stop(p, &already);
-            t->phase = PH_RESTART_DOWN;
+            if (proc_restart(p, err, sizeof err) < 0) {
+                client_line(c, "%s: ERROR (%s)", pname(p), err);
+                client_fail(c, "%s: %s", pname(p), err);
+            } else {
+                t->phase = t->was_alive ? PH_RESTART_DOWN : PH_START;
+            }
             break;
         case VERB_SIGNAL:
             if (p->pid <= 0) {
@@ -1081,7 +1040,6 @@ struct control *control_open(struct supervisor *sv, char *err, size_t errlen)
                  strerror(errno));
         goto fail;
     }
-    timer_init(&c->kick, kick, c);
     timer_init(&c->partial, partial_timeout, c);
     if (watch_add(sv->loop, &c->w, c->fd, EPOLLIN, control_read, c) < 0) {
         snprintf(err, errlen, "epoll: %s", strerror(errno));
@@ -1154,7 +1112,6 @@ void control_close(struct control *c)
         client_free(cl);
     ctl_leave(c);
     proc_unobserve(&sv->host, observer, c);
-    timer_disarm(sv->loop, &c->kick);
     timer_disarm(sv->loop, &c->partial);
     watch_del(sv->loop, &c->w);
     close(c->fd);

@@ -687,8 +687,11 @@ static void stopped(struct process *p, const char *what)
         proc_set_config(p, p->next_cfg);
         p->next_cfg = NULL;
     }
+    /* observers of STOPPED see that it is coming back */
+    p->pending_start = again;
     set_state(p, PS_STOPPED, "%s", what);
-    if (again && p->state == PS_STOPPED && !proc_busy(p)) {
+    if (again && p->state == PS_STOPPED && p->pending_start) {
+        /* (unless a check nested in the notification started it already) */
         p->failed_starts = 0;
         p->crashes = 0;
         start_or_wait(p);
@@ -1041,6 +1044,10 @@ static void stop_now(struct process *p, int sig)
 static int stop_request(struct process *p, int sig, bool *already)
 {
     *already = false;
+    /* What depends on P goes down with it, even when P itself is only
+     * between two runs (a crash loop's delay): it was started against P. */
+    if (p->state != PS_STARTING && p->state != PS_RUNNING && !p->host->shutting_down)
+        stop_dependents(p);
     switch (p->state) {
     case PS_STARTING:
     case PS_RUNNING:
@@ -1091,10 +1098,30 @@ int proc_stop(struct process *p, bool *already)
     return proc_stop_with(p, p->cfg->stopsignal, already);
 }
 
+int proc_restart(struct process *p, char *err, size_t errlen)
+{
+    bool already;
+    if (p->removed || p->host->shutting_down) {
+        snprintf(err, errlen, "%s", p->removed ? "removed from the configuration"
+                                               : "tend is shutting down");
+        return -1;
+    }
+    if (proc_alive(p) || p->stop_pending) {
+        proc_stop(p, &already);
+        p->restart_after_stop = true; /* stopped() starts it again */
+        return 0;
+    }
+    proc_stop(p, &already); /* a retry or restart timer, a pending start */
+    return proc_start(p, &already, err, errlen);
+}
+
 bool proc_reconfigure(struct process *p, struct process_config *cfg)
 {
     if (proc_alive(p) || p->stop_pending) {
-        bool already, again = p->state != PS_STOPPING || p->restart_after_stop;
+        /* it comes back when it was up, or going down only to come back
+         * (a restart, a dependency's restart) */
+        bool already,
+            again = p->state != PS_STOPPING || p->restart_after_stop || p->dep_stopped;
         p->next_cfg = cfg;
         p->pending_start = false;
         p->dep_stopped = false;
@@ -1146,13 +1173,26 @@ void proc_check_pending(struct process *p)
         p->dep_stopped = false;
     }
     if (p->pending_start) {
-        const struct process *fatal = NULL;
-        for (size_t i = 0; i < p->ndeps && !fatal; i++)
-            if (p->deps[i] != p && p->deps[i]->state == PS_FATAL && !proc_busy(p->deps[i]))
-                fatal = p->deps[i];
+        const struct process *fatal = NULL, *down = NULL;
+        for (size_t i = 0; i < p->ndeps && !fatal; i++) {
+            const struct process *q = p->deps[i];
+            if (q == p || dep_up(q) || proc_busy(q) || q->dep_stopped)
+                continue;
+            if (q->state == PS_FATAL)
+                fatal = q;
+            else
+                down = q;
+        }
         if (fatal) {
             p->pending_start = false;
             set_state(p, PS_FATAL, "its dependency %s is FATAL", fatal->cfg->fullname);
+        } else if (down) {
+            /* stopped on request and nothing brings it back: do not wait
+             * forever, and do not fight the stop; come back with it */
+            timer_disarm(h->loop, &p->timer);
+            p->pending_start = false;
+            p->dep_stopped = true;
+            set_state(p, PS_STOPPED, "its dependency %s is stopped", down->cfg->fullname);
         } else if (deps_up(p)) {
             if (p->state == PS_BACKOFF || p->state == PS_EXITED)
                 begin_restart(p); /* an automatic retry that waited */

@@ -151,6 +151,10 @@ int proc_start(struct process *p, bool *already, char *err, size_t errlen);
 int proc_stop(struct process *p, bool *already);
 /* The same with SIG instead of stopsignal. */
 int proc_stop_with(struct process *p, int sig, bool *already);
+/* Stop (dependents first) and start again once down: proc itself starts it,
+ * so nothing rests in STOPPED on the way (pending_start is set when STOPPED
+ * is announced). Down already: start it. -1 with ERR as proc_start. */
+int proc_restart(struct process *p, char *err, size_t errlen);
 /* Act on a pending start or stop, or a start after a dependency's return. */
 void proc_check_pending(struct process *p);
 /* Send SIG to the process (its group when stopasgroup). -1 with errno. */

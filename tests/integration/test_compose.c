@@ -460,6 +460,63 @@ END_TEST
 
 /* A dependent whose retry comes while its dependency is down waits for the
  * dependency instead of failing against it, and tries again once it is up. */
+/* A reload that changes a dependency (so its dependent is stopped for it)
+ * and that dependent too: the dependent comes back with its new command.
+ * Found by the torture test. */
+START_TEST(test_reload_changes_dependency_and_dependent)
+{
+    struct th *t = th_start("[program:a]\ncommand = sleep 3031\nstartsecs = 0\n"
+                            "[program:b]\ncommand = sleep 3032\nstartsecs = 0\n"
+                            "depends_on = a\n"
+                            "[program:c]\ncommand = sleep 3033\nstartsecs = 0\n"
+                            "depends_on = b\n");
+    ck_assert_int_eq(th_wait_state(t, "c", "RUNNING", WAIT), 0);
+    pid_t b = pid_of(t, "b"), c = pid_of(t, "c");
+    ck_assert_int_eq(th_config(t, NULL, "[program:b]\ncommand = sleep 3032\nstartsecs = 0\n"
+                                        "[program:c]\ncommand = sleep 3034\nstartsecs = 0\n"
+                                        "depends_on = b\n"), 0);
+    ck_assert_int_eq(reload(t), 0);
+    ck_assert_int_gt(wait_new_pid(t, "b", b), 0);
+    pid_t nc = wait_new_pid(t, "c", c);
+    ck_assert_int_gt(nc, 0);
+    ck_assert_int_eq(wait_cmdline(nc, "sleep 3034"), 0);
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    th_free(t);
+}
+END_TEST
+
+/* A start waiting for a dependency that is then stopped on request fails
+ * (no waiting forever, no fighting the stop) and comes back with it. */
+START_TEST(test_pending_start_fails_when_dependency_stopped)
+{
+    struct th *t = th_new(NULL, "%s", "");
+    char ready[PATH_MAX];
+    snprintf(ready, sizeof ready, "%s", th_path(t, "db.ready"));
+    ck_assert_int_eq(th_config(t, NULL, "[program:db]\ncommand = %s %s\nstartsecs = 0\n"
+                                        "stopwaitsecs = 2\n"
+                                        "[program:web]\ncommand = sleep 3035\nstartsecs = 0\n"
+                                        "depends_on = db\n",
+                               th_helper("sig_ignore"), ready), 0);
+    ck_assert_int_eq(th_spawn(t, NULL), 0);
+    ck_assert_int_eq(th_wait_state(t, "web", "RUNNING", WAIT), 0);
+    ck_assert_int_eq(th_wait_file(ready, "ready", WAIT), 0);
+    /* db ignores SIGTERM: it is STOPPING for 2 s, web already down */
+    char line[PATH_MAX + 64];
+    snprintf(line, sizeof line, "stop db\n");
+    ck_assert_int_eq(th_write_file(t->control, false, "%s", line), 0);
+    ck_assert_int_eq(th_wait_state(t, "db", "STOPPING", WAIT), 0);
+    ck_assert_int_eq(th_wait_state(t, "web", "STOPPED", WAIT), 0);
+    int rc = th_ctl(t, out, sizeof out, "start web");
+    ck_assert_msg(rc == 1 && strstr(out, "its dependency db is stopped"), "start web: %d: %s",
+                  rc, out);
+    ck_assert_str_eq(th_fmt("%d", pid_of(t, "db")), "0");
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "start db"), 0);
+    ck_assert_int_eq(th_wait_state(t, "web", "RUNNING", WAIT), 0);
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    th_free(t);
+}
+END_TEST
+
 static int web_starts(struct th *t)
 {
     return th_count_in_file(t->errlog, "web: BACKOFF -> STARTING") +
@@ -510,6 +567,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_status_signal_name);
     tcase_add_test(tc, test_auto_log_names_do_not_collide);
     tcase_add_test(tc, test_retry_waits_for_dependency);
+    tcase_add_test(tc, test_reload_changes_dependency_and_dependent);
+    tcase_add_test(tc, test_pending_start_fails_when_dependency_stopped);
     suite_add_tcase(s, tc);
     return s;
 }
