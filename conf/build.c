@@ -5,13 +5,22 @@
  * by programs); each [program:x] becomes numprocs process_configs, every
  * value expanded per copy (so %(process_num)d works everywhere, as in
  * supervisord) and parsed; then check.c runs the cross checks and the
- * processes are sorted by (priority, fullname).
+ * processes are sorted in supervisord's order (see cf_sort_procs).
  *
  * A program's priority is its own; when unset, its group's; else 999.
+ * Its order (start and stop level) is its group's priority, as supervisord
+ * orders whole groups; a program outside groups is a group of its own.
+ *
+ * %(ENV_X)s sees, before tend's own environment, the variables that
+ * [supervisor] environment sets (in every section but [supervisor] itself
+ * and [include]), and in a program's keys that program's own environment
+ * (but in environment, numprocs and numprocs_start): supervisord adds them
+ * to its expansions in that order.
  */
 #include "conf/check.h"
 #include "conf/diag.h"
 #include "conf/expand.h"
+#include "conf/health.h"
 #include "conf/load.h"
 #include "conf/model.h"
 #include "conf/util.h"
@@ -29,27 +38,42 @@
 #define MAX_PRIORITY 1000000
 
 static const char *const supervisor_keys[] = {
+    "log_timestamp", "log_format", "syslog_socket", "logfile_maxbytes", "logfile_backups",
+    "logformat",
     "rundir", "control", "control_mode", "control_group", "logfile", "loglevel", "pidfile",
-    "environment", "sighup", "childlogdir", "on_fatal", NULL,
+    "environment", "sighup", "childlogdir", "on_fatal", "environment_file", NULL,
 };
 /* supervisord's [supervisord] keys that tend has no use for. */
 static const char *const supervisor_ignored[] = {
-    "logfile_maxbytes", "logfile_backups", "umask", "nodaemon", "silent", "minfds",
+    "umask", "nodaemon", "silent", "minfds",
     "minprocs", "nocleanup", "user", "directory", "strip_ansi", "identifier", NULL,
 };
 static const char *const program_keys[] = {
+    "log_timestamp", "log_format", "stdout_syslog", "stderr_syslog",
     "command", "numprocs", "numprocs_start", "process_name", "directory", "umask", "user",
     "environment", "priority", "depends_on", "autostart", "autorestart", "exitcodes",
     "startsecs", "startretries", "stopsignal", "stopwaitsecs", "stopasgroup", "killasgroup",
+    "ready_interval", "healthcheck", "healthcheck_interval", "healthcheck_timeout",
+    "healthcheck_retries", "healthcheck_start_period", "healthcheck_action", "restart_delay",
+    "backoff_max", "restart_limit_count", "restart_limit_interval", "environment_file",
     "ready", "main", "stdin", "stdout_logfile", "stderr_logfile", "stdout_logfile_maxbytes",
     "stdout_logfile_backups", "stderr_logfile_maxbytes", "stderr_logfile_backups",
     "redirect_stderr", "log_prefix", NULL,
 };
 static const char *const program_ignored[] = {
-    "stdout_capture_maxbytes", "stdout_events_enabled", "stdout_syslog",
-    "stderr_capture_maxbytes", "stderr_events_enabled", "stderr_syslog", "serverurl", NULL,
+    "stdout_capture_maxbytes", "stdout_events_enabled",
+    "stderr_capture_maxbytes", "stderr_events_enabled", "serverurl", NULL,
 };
 static const char *const group_keys[] = {"programs", "priority", NULL};
+/* log_timestamp, log_format / logformat (issue 15) */
+static const struct cf_keyword log_stamps[] = {
+    {"none", LOG_STAMP_NONE}, {"iso8601", LOG_STAMP_ISO8601},
+    {"rfc3339ms", LOG_STAMP_RFC3339MS}, {"unix", LOG_STAMP_UNIX}, {NULL, 0},
+};
+static const struct cf_keyword log_formats[] = {
+    {"text", LOG_FORMAT_TEXT}, {"json", LOG_FORMAT_JSON}, {NULL, 0},
+};
+#define LOG_STAMPS_EXPECTED "none, iso8601, rfc3339ms or unix"
 /* supervisord sections tend accepts and ignores (with one warning each). */
 static const char *const ignored_sections[] = {
     "unix_http_server", "inet_http_server", "supervisorctl", NULL,
@@ -69,12 +93,45 @@ struct program {
     long group;                     /* index in c->groups, -1 when none */
 };
 
+/* The variables of one expansion: fixed ones, then ENV_X for the
+ * variables of environment = lines, the first match winning. v[0] is
+ * always "here", set per key (a merged section has keys of several files). */
+struct varset {
+    struct cf_var *v;
+    size_t n, cap;
+    struct cf_strvec names;         /* owned "ENV_X" names */
+};
+
+static void vs_add(struct varset *vs, const char *name, const char *str, long num)
+{
+    cf_grow(&vs->v, &vs->cap, vs->n, sizeof *vs->v);
+    vs->v[vs->n++] = (struct cf_var){name, str, num};
+}
+
+static void vs_add_env(struct varset *vs, const struct env_list *e)
+{
+    for (size_t i = 0; i < e->n; i++) {
+        char *name = cf_xasprintf("ENV_%s", e->v[i].key);
+        cf_strvec_push(&vs->names, name);
+        vs_add(vs, name, e->v[i].value, 0);
+    }
+}
+
+static void vs_free(struct varset *vs)
+{
+    free(vs->v);
+    cf_strv_free(vs->names.v);
+    memset(vs, 0, sizeof *vs);
+}
+
 struct build {
     struct tend_config *c;
     struct conf_diags *d;
     struct cf_doc doc;
     char node[256];
     struct program *progs;
+    struct program *groups;         /* [group:x] sections, built after [supervisor] */
+    size_t ngroup_secs;
     size_t nprogs;
     struct cf_procinfo *info;       /* parallel to c->procs */
     size_t cap;
@@ -98,7 +155,7 @@ static void unknown_key(struct build *b, const struct cf_section *s, const struc
     if (!strcmp(kv->key, "nodaemon") && cf_parse_bool(kv->value, &fg) == 0 && fg)
         return;
     if (ignored && in_list(kv->key, ignored)) {
-        cf_diag_once(b->d, CONF_WARNING, s->file, kv->line,
+        cf_diag_once(b->d, CONF_WARNING, kv->file, kv->line,
                      "'%s' is not supported by tend, ignored", kv->key);
         return;
     }
@@ -106,36 +163,36 @@ static void unknown_key(struct build *b, const struct cf_section *s, const struc
     if (!near && ignored)
         near = cf_closest(kv->key, ignored);
     if (near)
-        cf_diag_once(b->d, CONF_WARNING, s->file, kv->line,
+        cf_diag_once(b->d, CONF_WARNING, kv->file, kv->line,
                      "unknown key '%s' in [%s]; did you mean %s?", kv->key, s->name, near);
     else
-        cf_diag_once(b->d, CONF_WARNING, s->file, kv->line, "unknown key '%s' in [%s]",
+        cf_diag_once(b->d, CONF_WARNING, kv->file, kv->line, "unknown key '%s' in [%s]",
                      kv->key, s->name);
 }
 
 /* Expanded value of KV, or NULL after reporting the error. */
-static char *expand(struct build *b, const struct cf_section *s, const struct cf_kv *kv,
-                    const struct cf_var *vars, size_t n)
+static char *expand(struct build *b, const struct cf_kv *kv, struct varset *vs)
 {
     char *err = NULL;
-    char *v = cf_expand(kv->value, vars, n, &err);
+    vs->v[0].str = kv->dir;
+    char *v = cf_expand(kv->value, vs->v, vs->n, &err);
     if (!v) {
-        cf_diag_once(b->d, CONF_ERROR, s->file, kv->line, "%s: %s", kv->key, err);
+        cf_diag_once(b->d, CONF_ERROR, kv->file, kv->line, "%s: %s", kv->key, err);
         free(err);
     }
     return v;
 }
 
-static void bad_value(struct build *b, const struct cf_section *s, const struct cf_kv *kv,
-                      const char *v, const char *expected)
+static void bad_value(struct build *b, const struct cf_kv *kv, const char *v,
+                      const char *expected)
 {
-    cf_diag_once(b->d, CONF_ERROR, s->file, kv->line, "%s: invalid value '%s' (expected %s)",
+    cf_diag_once(b->d, CONF_ERROR, kv->file, kv->line, "%s: invalid value '%s' (expected %s)",
                  kv->key, v, expected);
 }
 
-static char *path_value(const struct cf_section *s, const char *v)
+static char *path_value(const struct cf_kv *kv, const char *v)
 {
-    return cf_path_join(s->dir, v);
+    return cf_path_join(kv->dir, v);
 }
 
 /* ---- [supervisor] ---- */
@@ -152,7 +209,10 @@ static void build_supervisor(struct build *b, struct cf_section *s)
         {"ignore", ON_FATAL_IGNORE}, {"shutdown", ON_FATAL_SHUTDOWN}, {NULL, 0},
     };
     struct tend_config *c = b->c;
-    struct cf_var vars[] = {{"here", s->dir, 0}, {"host_node_name", b->node, 0}};
+    /* its own environment is not seen here: supervisord adds it after */
+    struct varset vs = {0};
+    vs_add(&vs, "here", NULL, 0);
+    vs_add(&vs, "host_node_name", b->node, 0);
     for (size_t i = 0; i < s->nkv; i++) {
         const struct cf_kv *kv = &s->kv[i];
         const char *k = kv->key;
@@ -160,9 +220,13 @@ static void build_supervisor(struct build *b, struct cf_section *s)
             unknown_key(b, s, kv, supervisor_keys, supervisor_ignored);
             continue;
         }
-        char *v = expand(b, s, kv, vars, 2);
+        char *v = expand(b, kv, &vs);
         if (!v)
             continue;
+        if (cf_supervisor_health_key(c, k, v, kv->file, kv->line, kv->dir, b->d)) {
+            free(v);
+            continue;
+        }
         int iv;
         char *err = NULL;
         char **pathp = !strcmp(k, "rundir") ? &c->rundir : !strcmp(k, "control") ? &c->control
@@ -170,25 +234,25 @@ static void build_supervisor(struct build *b, struct cf_section *s)
                      : !strcmp(k, "childlogdir") ? &c->childlogdir : NULL;
         if (pathp) {
             if (!*v)
-                bad_value(b, s, kv, v, "a path");
+                bad_value(b, kv, v, "a path");
             else
-                *pathp = path_value(s, v);
+                *pathp = path_value(kv, v);
         } else if (!strcmp(k, "control_mode")) {
             if (cf_parse_octal(v, 0777, &c->control_mode) < 0)
-                bad_value(b, s, kv, v, "an octal mode such as 0660");
+                bad_value(b, kv, v, "an octal mode such as 0660");
         } else if (!strcmp(k, "control_group")) {
             if (cf_parse_group(v, &c->control_group, &err) < 0) {
-                cf_diag_once(b->d, CONF_ERROR, s->file, kv->line, "control_group: %s", err);
+                cf_diag_once(b->d, CONF_ERROR, kv->file, kv->line, "control_group: %s", err);
                 free(err);
             } else {
                 c->control_group_set = true;
             }
         } else if (!strcmp(k, "loglevel")) {
             if (cf_parse_keyword(v, levels, &iv) < 0) {
-                bad_value(b, s, kv, v, "error, warn, info or debug");
+                bad_value(b, kv, v, "error, warn, info or debug");
             } else if (iv >= 10) {
                 c->loglevel = iv - 10;
-                cf_diag_once(b->d, CONF_WARNING, s->file, kv->line,
+                cf_diag_once(b->d, CONF_WARNING, kv->file, kv->line,
                              "loglevel '%s' is supervisord's; tend uses '%s'", v,
                              iv == 10 ? "error" : "debug");
             } else {
@@ -196,22 +260,48 @@ static void build_supervisor(struct build *b, struct cf_section *s)
             }
         } else if (!strcmp(k, "environment")) {
             if (cf_parse_env(v, &c->environment, &err) < 0) {
-                cf_diag_once(b->d, CONF_ERROR, s->file, kv->line, "environment: %s", err);
+                cf_diag_once(b->d, CONF_ERROR, kv->file, kv->line, "environment: %s", err);
                 free(err);
             }
         } else if (!strcmp(k, "sighup")) {
             if (cf_parse_keyword(v, sighups, &iv) < 0)
-                bad_value(b, s, kv, v, "reload or forward");
+                bad_value(b, kv, v, "reload or forward");
             else
                 c->sighup = (enum sighup_mode)iv;
+        } else if (!strcmp(k, "log_timestamp")) {
+            if (cf_parse_keyword(v, log_stamps, &iv) < 0)
+                bad_value(b, kv, v, LOG_STAMPS_EXPECTED);
+            else
+                c->log_timestamp = (enum log_stamp)iv;
+        } else if (!strcmp(k, "log_format") || !strcmp(k, "logformat")) {
+            if (cf_parse_keyword(v, log_formats, &iv) < 0)
+                bad_value(b, kv, v, "text or json");
+            else if (k[3] == '_')
+                c->log_format = (enum log_format)iv;
+            else
+                c->logformat = (enum log_format)iv;
+        } else if (!strcmp(k, "syslog_socket")) {
+            free(c->syslog_socket);
+            c->syslog_socket = NULL;
+            if (!*v)
+                bad_value(b, kv, v, "a path");
+            else
+                c->syslog_socket = path_value(kv, v);
+        } else if (!strcmp(k, "logfile_maxbytes")) {
+            if (cf_parse_size(v, &c->logfile_maxbytes) < 0)
+                bad_value(b, kv, v, "a size such as 50MB, 512KB or 1GB");
+        } else if (!strcmp(k, "logfile_backups")) {
+            if (cf_parse_int(v, 0, 1000, &c->logfile_backups) < 0)
+                bad_value(b, kv, v, "an integer from 0 to 1000");
         } else if (!strcmp(k, "on_fatal")) {
             if (cf_parse_keyword(v, fatals, &iv) < 0)
-                bad_value(b, s, kv, v, "ignore or shutdown");
+                bad_value(b, kv, v, "ignore or shutdown");
             else
                 c->on_fatal = (enum on_fatal_mode)iv;
         }
         free(v);
     }
+    vs_free(&vs);
 }
 
 /* ---- [group:x] ---- */
@@ -219,14 +309,17 @@ static void build_group(struct build *b, struct cf_section *s, const char *name)
 {
     struct tend_config *c = b->c;
     if (!cf_valid_name(name)) {
-        cf_diag_once(b->d, CONF_ERROR, s->file, s->line,
-                     "invalid group name '%s' (letters, digits, '-', '_', '.')", name);
+        cf_diag_once(b->d, CONF_ERROR, s->file, s->line, "invalid group name '%s' (%s)", name,
+                     CF_NAME_RULE);
         return;
     }
     struct group_config g = {.name = cf_xstrdup(name), .priority = 999,
                              .file = cf_xstrdup(s->file), .line = s->line};
-    struct cf_var vars[] = {{"here", s->dir, 0}, {"host_node_name", b->node, 0},
-                            {"group_name", name, 0}};
+    struct varset vs = {0};
+    vs_add(&vs, "here", NULL, 0);
+    vs_add(&vs, "host_node_name", b->node, 0);
+    vs_add(&vs, "group_name", name, 0);
+    vs_add_env(&vs, &c->environment);
     bool have_programs = false, prio_set = false;
     for (size_t i = 0; i < s->nkv; i++) {
         const struct cf_kv *kv = &s->kv[i];
@@ -234,12 +327,12 @@ static void build_group(struct build *b, struct cf_section *s, const char *name)
             unknown_key(b, s, kv, group_keys, NULL);
             continue;
         }
-        char *v = expand(b, s, kv, vars, 3);
+        char *v = expand(b, kv, &vs);
         if (!v)
             continue;
         if (!strcmp(kv->key, "priority")) {
             if (cf_parse_int(v, -MAX_PRIORITY, MAX_PRIORITY, &g.priority) < 0)
-                bad_value(b, s, kv, v, "an integer");
+                bad_value(b, kv, v, "an integer");
             else
                 prio_set = true;
         } else {
@@ -249,12 +342,13 @@ static void build_group(struct build *b, struct cf_section *s, const char *name)
             for (char *w = strtok_r(v, ", \t\n", &save); w; w = strtok_r(NULL, ", \t\n", &save))
                 cf_strvec_push(&pv, cf_xstrdup(w));
             if (pv.n == 0)
-                bad_value(b, s, kv, v, "a list of program names");
+                bad_value(b, kv, v, "a list of program names");
             cf_strv_free(g.programs);
             g.programs = cf_strvec_finish(&pv);
         }
         free(v);
     }
+    vs_free(&vs);
     if (!have_programs)
         cf_diag_once(b->d, CONF_ERROR, s->file, s->line, "[%s] has no programs = setting",
                      s->name);
@@ -329,7 +423,7 @@ static int parse_log(struct build *b, const struct cf_section *s, const struct c
     l->path = NULL;
     l->is_auto = false;
     if (!*v) {
-        bad_value(b, s, kv, v, "a file, AUTO, NONE, inherit, /dev/stdout or /dev/stderr");
+        bad_value(b, kv, v, "a file, AUTO, NONE, inherit, /dev/stdout or /dev/stderr");
         return -1;
     }
     if (!strcasecmp(v, "AUTO")) {
@@ -345,14 +439,14 @@ static int parse_log(struct build *b, const struct cf_section *s, const struct c
         l->kind = LOG_STDERR;
     } else {
         l->kind = LOG_FILE;
-        l->path = path_value(s, v);
+        l->path = path_value(kv, v);
     }
     return 0;
 }
 
 struct pstate {                      /* what a copy learns besides the model */
-    bool startsecs_set, killasgroup_set, priority_set, stderr_log_set;
-    int line_killasgroup, line_stderr_log, line_process_name;
+    bool startsecs_set, priority_set;
+    const struct cf_kv *killasgroup, *stderr_log, *process_name, *depends_on, *main;
     char *depends;
     struct env_list env;
 };
@@ -372,6 +466,7 @@ static bool program_number_key(struct build *b, const struct cf_section *s,
         {"autostart", &p->autostart}, {"stopasgroup", &p->stopasgroup},
         {"killasgroup", &p->killasgroup}, {"main", &p->main},
         {"redirect_stderr", &p->redirect_stderr}, {"log_prefix", &p->log_prefix},
+        {"stdout_syslog", &p->stdout_log.syslog}, {"stderr_syslog", &p->stderr_log.syslog},
     };
     struct {
         const char *key;
@@ -380,7 +475,6 @@ static bool program_number_key(struct build *b, const struct cf_section *s,
     } ints[] = {
         {"priority", &p->priority, -MAX_PRIORITY, MAX_PRIORITY},
         {"startsecs", &p->startsecs, 0, MAX_SECS},
-        {"startretries", &p->startretries, 0, MAX_SECS},
         {"stopwaitsecs", &p->stopwaitsecs, 0, MAX_SECS},
         {"stdout_logfile_backups", &p->stdout_log.backups, 0, 1000},
         {"stderr_logfile_backups", &p->stderr_log.backups, 0, 1000},
@@ -389,15 +483,15 @@ static bool program_number_key(struct build *b, const struct cf_section *s,
         if (strcmp(k, bools[i].key))
             continue;
         if (cf_parse_bool(v, &bv) < 0) {
-            bad_value(b, s, kv, v, "true or false");
+            bad_value(b, kv, v, "true or false");
             return true;
         }
         *bools[i].out = bv;
         if (!strcmp(k, "killasgroup")) {
-            st->killasgroup_set = true;
-            st->line_killasgroup = kv->line;
+            st->killasgroup = kv;
         } else if (!strcmp(k, "main")) {
             p->line_main = kv->line;
+            st->main = kv;
         }
         return true;
     }
@@ -407,7 +501,7 @@ static bool program_number_key(struct build *b, const struct cf_section *s,
         if (cf_parse_int(v, ints[i].min, ints[i].max, &iv) < 0) {
             char range[64];
             snprintf(range, sizeof range, "an integer from %ld to %ld", ints[i].min, ints[i].max);
-            bad_value(b, s, kv, v, range);
+            bad_value(b, kv, v, range);
             return true;
         }
         *ints[i].out = iv;
@@ -434,13 +528,15 @@ static void program_key(struct build *b, const struct cf_section *s, const struc
     const char *k = kv->key;
     char *err = NULL;
     int iv;
+    if (cf_health_key(p, k, v, kv->file, kv->line, kv->dir, b->d))
+        return;             /* issue 14's keys, and ready = PROBE */
     if (program_number_key(b, s, kv, v, p, st))
         return;
     if (!strcmp(k, "command")) {
         p->line_command = kv->line;
         char **argv = cf_split_words(v, &err);
         if (!argv) {
-            cf_diag_once(b->d, CONF_ERROR, s->file, kv->line, "command: %s", err);
+            cf_diag_once(b->d, CONF_ERROR, kv->file, kv->line, "command: %s", err);
             free(err);
             return;
         }
@@ -453,68 +549,72 @@ static void program_key(struct build *b, const struct cf_section *s, const struc
                 *c = ' ';
     } else if (!strcmp(k, "directory")) {
         if (!*v)
-            bad_value(b, s, kv, v, "a directory");
+            bad_value(b, kv, v, "a directory");
         else
-            p->directory = path_value(s, v);
+            p->directory = path_value(kv, v);
     } else if (!strcmp(k, "umask")) {
         if (cf_parse_octal(v, 0777, &p->umask) < 0)
-            bad_value(b, s, kv, v, "an octal umask such as 022");
+            bad_value(b, kv, v, "an octal umask such as 022");
         else
             p->umask_set = true;
     } else if (!strcmp(k, "user")) {
         p->line_user = kv->line;
         char *name = NULL;
         if (cf_parse_user(v, &p->uid, &p->gid, &name, &err) < 0) {
-            cf_diag_once(b->d, CONF_ERROR, s->file, kv->line, "user: %s", err);
+            cf_diag_once(b->d, CONF_ERROR, kv->file, kv->line, "user: %s", err);
             free(err);
         } else {
             free(p->user);
             p->user = name;
         }
-    } else if (!strcmp(k, "environment")) {
-        if (cf_parse_env(v, &st->env, &err) < 0) {
-            cf_diag_once(b->d, CONF_ERROR, s->file, kv->line, "environment: %s", err);
-            free(err);
-        }
     } else if (!strcmp(k, "depends_on")) {
         p->line_depends_on = kv->line;
+        st->depends_on = kv;
         st->depends = cf_xstrdup(v);
     } else if (!strcmp(k, "autorestart")) {
         if (cf_parse_keyword(v, restarts, &iv) < 0)
-            bad_value(b, s, kv, v, "true, false or unexpected");
+            bad_value(b, kv, v, "true, false or unexpected");
         else
             p->autorestart = (enum autorestart)iv;
     } else if (!strcmp(k, "exitcodes")) {
         if (cf_parse_exitcodes(v, p->exitcodes, &err) < 0) {
-            cf_diag_once(b->d, CONF_ERROR, s->file, kv->line, "exitcodes: %s", err);
+            cf_diag_once(b->d, CONF_ERROR, kv->file, kv->line, "exitcodes: %s", err);
             free(err);
         }
     } else if (!strcmp(k, "stopsignal")) {
         if (cf_parse_signal(v, &p->stopsignal) < 0)
-            bad_value(b, s, kv, v, "a signal name such as TERM or a number");
+            bad_value(b, kv, v, "a signal name such as TERM or a number");
     } else if (!strcmp(k, "ready")) {
         if (cf_parse_keyword(v, readies, &iv) < 0)
-            bad_value(b, s, kv, v, "startsecs or notify");
+            bad_value(b, kv, v, "startsecs or notify");
         else
             p->ready = (enum ready_mode)iv;
     } else if (!strcmp(k, "stdin")) {
         free(p->stdin_path);
         p->stdin_path = NULL;
         if (!*v)
-            bad_value(b, s, kv, v, "a file or NONE");
+            bad_value(b, kv, v, "a file or NONE");
         else if (strcasecmp(v, "NONE"))
-            p->stdin_path = path_value(s, v);
+            p->stdin_path = path_value(kv, v);
     } else if (!strcmp(k, "stdout_logfile")) {
         parse_log(b, s, kv, v, &p->stdout_log);
     } else if (!strcmp(k, "stderr_logfile")) {
-        if (parse_log(b, s, kv, v, &p->stderr_log) == 0) {
-            st->stderr_log_set = true;
-            st->line_stderr_log = kv->line;
-        }
+        if (parse_log(b, s, kv, v, &p->stderr_log) == 0)
+            st->stderr_log = kv;
+    } else if (!strcmp(k, "log_timestamp")) {
+        if (cf_parse_keyword(v, log_stamps, &iv) < 0)
+            bad_value(b, kv, v, LOG_STAMPS_EXPECTED);
+        else
+            p->stdout_log.stamp = p->stderr_log.stamp = (enum log_stamp)iv;
+    } else if (!strcmp(k, "log_format")) {
+        if (cf_parse_keyword(v, log_formats, &iv) < 0)
+            bad_value(b, kv, v, "text or json");
+        else
+            p->stdout_log.format = p->stderr_log.format = (enum log_format)iv;
     } else if (!strcmp(k, "stdout_logfile_maxbytes") || !strcmp(k, "stderr_logfile_maxbytes")) {
         struct log_target *l = k[3] == 'o' ? &p->stdout_log : &p->stderr_log;
         if (cf_parse_size(v, &l->maxbytes) < 0)
-            bad_value(b, s, kv, v, "a size such as 50MB, 512KB or 1GB");
+            bad_value(b, kv, v, "a size such as 50MB, 512KB or 1GB");
     }
 }
 
@@ -526,34 +626,54 @@ static int build_copy(struct build *b, const struct program *pr, int num, int nu
     struct tend_config *c = b->c;
     struct cf_section *s = pr->sec;
     const char *group = pr->group >= 0 ? c->groups[pr->group].name : pr->name;
-    struct cf_var vars[] = {
-        {"program_name", pr->name, 0}, {"group_name", group, 0}, {"here", s->dir, 0},
-        {"host_node_name", b->node, 0}, {"process_num", NULL, num}, {"numprocs", NULL, numprocs},
-    };
-    size_t nvars = sizeof vars / sizeof vars[0];
+    struct varset vs = {0};
+    vs_add(&vs, "here", s->dir, 0);
+    vs_add(&vs, "program_name", pr->name, 0);
+    vs_add(&vs, "group_name", group, 0);
+    vs_add(&vs, "host_node_name", b->node, 0);
+    vs_add(&vs, "process_num", NULL, num);
+    vs_add(&vs, "numprocs", NULL, numprocs);
     struct pstate st = {0};
     cf_process_init(p);
+    cf_log_defaults(c, p);
     p->program = cf_xstrdup(pr->name);
     p->group = cf_xstrdup(group);
     p->file = cf_xstrdup(s->file);
     p->line = s->line;
     p->process_num = num;
     p->numprocs = numprocs;
-    const char *pname_raw = "%(program_name)s";
+
+    /* environment first: the other keys see its variables as ENV_X, ahead
+     * of [supervisor]'s; it sees only [supervisor]'s itself */
+    const struct cf_kv *kv = cf_section_get(s, "environment");
+    size_t nfixed = vs.n;
+    vs_add_env(&vs, &c->environment);
+    if (kv) {
+        char *v = expand(b, kv, &vs), *err = NULL;
+        if (v && cf_parse_env(v, &st.env, &err) < 0) {
+            cf_diag_once(b->d, CONF_ERROR, kv->file, kv->line, "environment: %s", err);
+            free(err);
+        }
+        free(v);
+    }
+    vs.n = nfixed;
+    vs_add_env(&vs, &st.env);
+    vs_add_env(&vs, &c->environment);
+
     for (size_t i = 0; i < s->nkv; i++) {
-        const struct cf_kv *kv = &s->kv[i];
+        kv = &s->kv[i];
         if (!in_list(kv->key, program_keys)) {
             unknown_key(b, s, kv, program_keys, program_ignored);
             continue;
         }
-        if (!strcmp(kv->key, "numprocs") || !strcmp(kv->key, "numprocs_start"))
-            continue;               /* read before the copies */
+        if (!strcmp(kv->key, "numprocs") || !strcmp(kv->key, "numprocs_start") ||
+            !strcmp(kv->key, "environment"))
+            continue;               /* read before */
         if (!strcmp(kv->key, "process_name")) {
-            pname_raw = kv->value;
-            st.line_process_name = kv->line;
+            st.process_name = kv;
             continue;
         }
-        char *v = expand(b, s, kv, vars, nvars);
+        char *v = expand(b, kv, &vs);
         if (!v)
             continue;
         program_key(b, s, kv, v, p, &st);
@@ -561,23 +681,27 @@ static int build_copy(struct build *b, const struct program *pr, int num, int nu
     }
 
     /* The process name. */
-    int nline = st.line_process_name ? st.line_process_name : s->line;
+    const struct cf_kv *pn = st.process_name;
+    const char *pname_raw = pn ? pn->value : "%(program_name)s";
+    const char *nfile = pn ? pn->file : s->file;
+    int nline = pn ? pn->line : s->line;
     char *err = NULL;
     char *name = NULL;
+    vs.v[0].str = pn ? pn->dir : s->dir;
     if (numprocs > 1 && !strstr(pname_raw, "%(process_num)"))
-        cf_diag_once(b->d, CONF_ERROR, s->file, nline,
+        cf_diag_once(b->d, CONF_ERROR, nfile, nline,
                      "numprocs = %d needs %%(process_num) in process_name (e.g. "
                      "process_name = %%(program_name)s_%%(process_num)02d)", numprocs);
-    else if (!(name = cf_expand(pname_raw, vars, nvars, &err))) {
-        cf_diag_once(b->d, CONF_ERROR, s->file, nline, "process_name: %s", err);
+    else if (!(name = cf_expand(pname_raw, vs.v, vs.n, &err))) {
+        cf_diag_once(b->d, CONF_ERROR, nfile, nline, "process_name: %s", err);
         free(err);
     } else if (!cf_valid_name(name)) {
-        cf_diag_once(b->d, CONF_ERROR, s->file, nline,
-                     "process_name '%s' is not a valid name (letters, digits, '-', '_', '.')",
-                     name);
+        cf_diag_once(b->d, CONF_ERROR, nfile, nline, "process_name '%s' is not a valid name (%s)",
+                     name, CF_NAME_RULE);
         free(name);
         name = NULL;
     }
+    vs_free(&vs);
     if (!name) {
         cf_env_free(&st.env);
         free(st.depends);
@@ -586,31 +710,37 @@ static int build_copy(struct build *b, const struct program *pr, int num, int nu
     p->name = name;
     p->fullname = strcmp(group, name) ? cf_xasprintf("%s:%s", group, name) : cf_xstrdup(name);
 
-    if (!p->argv && !p->line_command)
+    /* a command that failed to expand or split has had its error already */
+    if (!p->argv && !cf_section_get(s, "command"))
         cf_diag_once(b->d, CONF_ERROR, s->file, s->line, "[%s] has no command", s->name);
     if (!st.priority_set && pr->group >= 0 && b->group_prio_set[pr->group])
         p->priority = c->groups[pr->group].priority;
+    p->order = pr->group >= 0 ? c->groups[pr->group].priority : p->priority;
     if (p->ready == READY_NOTIFY && !st.startsecs_set)
         p->startsecs = 90;
-    if (!st.killasgroup_set)
+    if (!st.killasgroup)
         p->killasgroup = p->stopasgroup;
     else if (p->stopasgroup && !p->killasgroup)
-        cf_diag_once(b->d, CONF_ERROR, s->file, st.line_killasgroup,
+        cf_diag_once(b->d, CONF_ERROR, st.killasgroup->file, st.killasgroup->line,
                      "killasgroup = false contradicts stopasgroup = true (the group is "
                      "signalled anyway)");
-    if (p->redirect_stderr && st.stderr_log_set) {
-        cf_diag_once(b->d, CONF_WARNING, s->file, st.line_stderr_log,
+    if (p->redirect_stderr && st.stderr_log) {
+        cf_diag_once(b->d, CONF_WARNING, st.stderr_log->file, st.stderr_log->line,
                      "stderr_logfile is ignored: redirect_stderr = true sends stderr to stdout's "
                      "destination");
         free(p->stderr_log.path);
-        p->stderr_log = (struct log_target){LOG_INHERIT, NULL, p->stderr_log.maxbytes,
-                                            p->stderr_log.backups, false};
+        p->stderr_log.kind = LOG_INHERIT;
+        p->stderr_log.path = NULL;
+        p->stderr_log.is_auto = false;
     }
     cf_env_copy(&p->environment, &c->environment);
     cf_env_copy(&p->environment, &st.env);
+    cf_health_finish(c, p, &st.env, st.startsecs_set);
     cf_env_free(&st.env);
+    cf_log_finish(c, p);
     info->depends_on = st.depends;
-    info->depends_file = s->file;
+    info->depends_file = st.depends_on ? st.depends_on->file : s->file;
+    info->main_file = st.main ? st.main->file : s->file;
     return 0;
 }
 
@@ -619,26 +749,29 @@ static void build_program(struct build *b, const struct program *pr)
     struct tend_config *c = b->c;
     struct cf_section *s = pr->sec;
     const char *group = pr->group >= 0 ? c->groups[pr->group].name : pr->name;
-    struct cf_var vars[] = {
-        {"program_name", pr->name, 0}, {"group_name", group, 0}, {"here", s->dir, 0},
-        {"host_node_name", b->node, 0},
-    };
+    struct varset vs = {0};
+    vs_add(&vs, "here", s->dir, 0);
+    vs_add(&vs, "program_name", pr->name, 0);
+    vs_add(&vs, "group_name", group, 0);
+    vs_add(&vs, "host_node_name", b->node, 0);
+    vs_add_env(&vs, &c->environment);
     int numprocs = 1, start = 0;
     const struct cf_kv *kv;
     if ((kv = cf_section_get(s, "numprocs"))) {
-        char *v = expand(b, s, kv, vars, 4);
+        char *v = expand(b, kv, &vs);
         if (v && cf_parse_int(v, 1, MAX_NUMPROCS, &numprocs) < 0) {
-            bad_value(b, s, kv, v, "an integer from 1 to 10000");
+            bad_value(b, kv, v, "an integer from 1 to 10000");
             numprocs = 1;
         }
         free(v);
     }
     if ((kv = cf_section_get(s, "numprocs_start"))) {
-        char *v = expand(b, s, kv, vars, 4);
+        char *v = expand(b, kv, &vs);
         if (v && cf_parse_int(v, 0, MAX_SECS, &start) < 0)
-            bad_value(b, s, kv, v, "an integer from 0 to 1000000");
+            bad_value(b, kv, v, "an integer from 0 to 1000000");
         free(v);
     }
+    vs_free(&vs);
     c->nprograms++;
     for (int k = 0; k < numprocs; k++) {
         cf_grow(&c->procs, &b->cap, c->nprocs, sizeof *c->procs);
@@ -676,41 +809,29 @@ static void resolve_auto_logs(struct tend_config *c)
 static void classify_sections(struct build *b, struct cf_section **sup)
 {
     struct cf_doc *doc = &b->doc;
-    /* first header of each distinct (normalised) name, for duplicates */
+    /* load.c merged repeated sections already */
     for (size_t i = 0; i < doc->nsec; i++) {
         struct cf_section *s = &doc->sec[i];
         const char *n = s->name;
-        bool is_sup = !strcmp(n, "supervisor") || !strcmp(n, "supervisord");
-        bool dup = false;
-        for (size_t j = 0; j < i && !dup; j++) {
-            const struct cf_section *o = &doc->sec[j];
-            bool o_sup = !strcmp(o->name, "supervisor") || !strcmp(o->name, "supervisord");
-            bool same = is_sup ? o_sup : !strcmp(o->name, n);
-            if (!same)
-                continue;
-            /* [include] may appear once per file; ignored sections do not matter */
-            if (!strcmp(n, "include") && strcmp(o->file, s->file))
-                continue;
-            if (in_list(n, ignored_sections))
-                continue;
-            dup = true;
-            cf_diag_once(b->d, CONF_ERROR, s->file, s->line, "duplicate section [%s] (first at %s:%d)",
-                         n, o->file, o->line);
-        }
-        if (dup)
-            continue;
-        if (is_sup) {
+        /* supervisord strips the name after "program:" (and "group:") */
+        const char *after = strchr(n, ':');
+        if (after)
+            for (after++; *after == ' ' || *after == '\t'; after++)
+                ;
+        if (!strcmp(n, "supervisor") || !strcmp(n, "supervisord")) {
             *sup = s;
         } else if (!strncmp(n, "program:", 8)) {
-            if (!cf_valid_name(n + 8)) {
-                cf_diag_once(b->d, CONF_ERROR, s->file, s->line,
-                             "invalid program name '%s' (letters, digits, '-', '_', '.')", n + 8);
+            if (!cf_valid_name(after)) {
+                cf_diag_once(b->d, CONF_ERROR, s->file, s->line, "invalid program name '%s' (%s)",
+                             after, CF_NAME_RULE);
                 continue;
             }
             b->progs = cf_xrealloc(b->progs, (b->nprogs + 1) * sizeof *b->progs);
-            b->progs[b->nprogs++] = (struct program){s, n + 8, -1};
+            b->progs[b->nprogs++] = (struct program){s, after, -1};
         } else if (!strncmp(n, "group:", 6)) {
-            build_group(b, s, n + 6);
+            /* built after [supervisor], whose environment they see */
+            b->groups = cf_xrealloc(b->groups, (b->ngroup_secs + 1) * sizeof *b->groups);
+            b->groups[b->ngroup_secs++] = (struct program){s, after, -1};
         } else if (!strcmp(n, "include")) {
             continue;               /* load.c read it */
         } else {
@@ -791,6 +912,9 @@ struct tend_config *conf_load(const char *path, struct conf_diags *d)
     classify_sections(&b, &sup);
     if (sup)
         build_supervisor(&b, sup);
+    for (size_t i = 0; i < b.ngroup_secs; i++)
+        build_group(&b, b.groups[i].sec, b.groups[i].name);
+    free(b.groups);
     cf_fill_paths(c);
     assign_groups(&b);
     for (size_t i = 0; i < b.nprogs; i++)

@@ -22,23 +22,25 @@ static void check_names(struct tend_config *c, struct conf_diags *d)
     }
 }
 
-static void check_main(struct tend_config *c, struct conf_diags *d)
+static void check_main(struct tend_config *c, const struct cf_procinfo *info,
+                       struct conf_diags *d)
 {
-    const struct process_config *first = NULL;
+    size_t first = c->nprocs;
     for (size_t i = 0; i < c->nprocs; i++) {
         struct process_config *p = &c->procs[i];
         if (!p->main)
             continue;
         if (p->numprocs > 1)
-            cf_diag_once(d, CONF_ERROR, p->file, p->line_main,
+            cf_diag_once(d, CONF_ERROR, info[i].main_file, p->line_main,
                          "main = true needs numprocs = 1 ([program:%s] has %d)", p->program,
                          p->numprocs);
-        if (!first)
-            first = p;
-        else if (strcmp(first->program, p->program))
-            cf_diag_once(d, CONF_ERROR, p->file, p->line_main,
+        if (first == c->nprocs)
+            first = i;
+        else if (strcmp(c->procs[first].program, p->program))
+            cf_diag_once(d, CONF_ERROR, info[i].main_file, p->line_main,
                          "only one program may have main = true ([program:%s] has it too, %s:%d)",
-                         first->program, first->file, first->line_main);
+                         c->procs[first].program, info[first].main_file,
+                         c->procs[first].line_main);
     }
 }
 
@@ -177,6 +179,6 @@ void cf_check_procs(struct tend_config *c, const struct cf_procinfo *info,
                     struct conf_diags *d)
 {
     check_names(c, d);
-    check_main(c, d);
+    check_main(c, info, d);
     resolve_depends(c, info, d);
 }

@@ -11,6 +11,7 @@
 struct cf_procinfo {
     char *depends_on;       /* expanded value as written, NULL when unset */
     char *depends_file;     /* file of the depends_on key (not owned) */
+    char *main_file;        /* file of the main key (not owned) */
 };
 
 /* Runs every check, reports into D, and fills each p->depends_on with the

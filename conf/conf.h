@@ -51,7 +51,26 @@ struct env_var { char *key, *value; };
 struct env_list { struct env_var *v; size_t n; };
 
 enum autorestart { RESTART_FALSE, RESTART_TRUE, RESTART_UNEXPECTED };
-enum ready_mode { READY_STARTSECS, READY_NOTIFY };
+enum ready_mode { READY_STARTSECS, READY_NOTIFY, READY_PROBE };
+enum health_action { HEALTH_RESTART, HEALTH_STOP, HEALTH_NONE };
+
+/* A probe (ready = PROBE, healthcheck = PROBE), parsed and checked at load
+ * time so the daemon never parses text or resolves a name: tcp and http
+ * hold a numeric address (no DNS: a lookup would block the event loop). */
+enum probe_kind { PROBE_NONE, PROBE_TCP, PROBE_UNIX, PROBE_HTTP, PROBE_EXEC };
+struct probe_spec {
+    enum probe_kind kind;  /* PROBE_NONE: no probe (everything else empty) */
+    char *text;            /* as written, for messages and --check -v */
+    int family;            /* tcp, http: AF_INET or AF_INET6 */
+    uint8_t addr[16];      /* tcp, http: the address, network order */
+    uint16_t port;         /* tcp, http: host order */
+    char *host;            /* http: the Host header ("127.0.0.1:8080") */
+    char *path;            /* unix: absolute socket path; http: "/health" */
+    char **argv;           /* exec: NULL-terminated, split like command */
+};
+
+/* startretries = forever */
+#define CONF_RETRIES_FOREVER (-1)
 enum sighup_mode { SIGHUP_RELOAD, SIGHUP_FORWARD };
 enum on_fatal_mode { ON_FATAL_IGNORE, ON_FATAL_SHUTDOWN };
 
@@ -63,12 +82,23 @@ enum log_kind {
     LOG_STDERR,    /* captured, written to tend's stderr */
 };
 
+/* log_timestamp, log_format (issue 15) */
+enum log_stamp { LOG_STAMP_NONE, LOG_STAMP_ISO8601, LOG_STAMP_RFC3339MS, LOG_STAMP_UNIX };
+enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
+
 struct log_target {
     enum log_kind kind;
     char *path;            /* LOG_FILE: absolute path; else NULL */
     uint64_t maxbytes;     /* 0 = never rotate */
     int backups;
     bool is_auto;          /* path came from AUTO (under childlogdir) */
+    /* the program's log_timestamp and log_format, copied to both streams;
+     * any of these (or syslog) means the stream is captured by tend, an
+     * inherit target then being tend's stdout or stderr */
+    enum log_stamp stamp;
+    enum log_format format;
+    bool syslog;           /* stdout_syslog / stderr_syslog */
+    char *syslog_socket;   /* when syslog: [supervisor] syslog_socket, else NULL */
 };
 
 /* One process to supervise. numprocs copies of a program are separate
@@ -94,7 +124,12 @@ struct process_config {
 
     struct env_list environment;   /* [supervisor] then program, merged */
 
-    int priority;
+    int priority;          /* its own; else its [group:g]'s, if set; else 999 */
+    /* Start and stop level, as supervisord orders whole groups: the
+     * priority of its [group:g] (999 unless set), or its own priority
+     * outside groups. Shutdown stops the highest order first, every
+     * process of one order together, before the next order is signalled. */
+    int order;
     char **depends_on;     /* NULL-terminated list of fullnames of processes */
     bool autostart;
     enum autorestart autorestart;
@@ -111,6 +146,26 @@ struct process_config {
     struct log_target stdout_log, stderr_log;
     bool redirect_stderr;
     bool log_prefix;
+
+    /* readiness, health, restart policy (issue 14); times in ms */
+    struct probe_spec ready_probe;      /* ready = PROBE (READY_PROBE), else PROBE_NONE */
+    int ready_interval_ms;              /* 500 */
+    struct probe_spec healthcheck;      /* PROBE_NONE: no healthcheck */
+    int healthcheck_interval_ms;        /* 10000 */
+    int healthcheck_timeout_ms;         /* 5000 */
+    int healthcheck_retries;            /* 3 failures in a row: unhealthy */
+    int healthcheck_start_period_ms;    /* 0: failures after RUNNING that do not count */
+    enum health_action healthcheck_action;  /* HEALTH_RESTART */
+    int restart_delay_ms;               /* 0 */
+    int backoff_max_ms;                 /* 60000; 0: no growth */
+    int restart_limit_count;            /* 0: no limit */
+    int restart_limit_interval_ms;      /* 60000 */
+    /* environment_file: [supervisor]'s first (environment_files_nsup of
+     * them), then the program's; absolute, a leading '-' marks an optional
+     * file. Read at each start by conf_env_resolve(), never kept. */
+    char **environment_files;           /* NULL-terminated, never NULL once loaded */
+    size_t environment_files_nsup;
+    struct env_list environment_own;    /* the program's own environment = */
 
     /* line of each key that can be the subject of a later error, 0 if unset */
     int line_command, line_depends_on, line_user, line_main;
@@ -146,8 +201,19 @@ struct tend_config {
     enum sighup_mode sighup;
     char *childlogdir;     /* always set */
     enum on_fatal_mode on_fatal;
+    char **environment_files;   /* [supervisor] environment_file; NULL-terminated */
+    /* logging (issue 15): program defaults, syslog, tend's own log */
+    enum log_stamp log_timestamp;  /* default of [program:x] log_timestamp */
+    enum log_format log_format;    /* default of [program:x] log_format */
+    char *syslog_socket;           /* always set: /dev/log unless given */
+    uint64_t logfile_maxbytes;     /* rotation of logfile: 50MB, 0 = never */
+    int logfile_backups;           /* 10 */
+    enum log_format logformat;     /* tend's own lines: text or json */
 
-    struct process_config *procs;  /* sorted by (priority, fullname) */
+    /* sorted by (order, group, priority, name): supervisord's start order
+     * (groups by priority and name, then their processes by priority and
+     * name) */
+    struct process_config *procs;
     size_t nprocs;
     struct group_config *groups;
     size_t ngroups;
@@ -197,6 +263,44 @@ void conf_dump(const struct tend_config *c, FILE *out);
 /* True when two process configs would run the same way (reload keeps the
  * process when true). Compares every setting, not names of files/lines. */
 bool conf_process_same(const struct process_config *a, const struct process_config *b);
+
+/* ---- probes, restart policy, environment files (issue 14) ---- */
+
+/* Parse TEXT ("tcp:8080", "tcp:[::1]:80", "unix:run/s.sock",
+ * "http://127.0.0.1:8080/health", "exec:pg_isready -q") into OUT; relative
+ * unix paths resolve against DIR. Returns 0, or -1 with a message (without
+ * the key name) in ERR; OUT is then PROBE_NONE. */
+int conf_probe_parse(const char *text, const char *dir, struct probe_spec *out,
+                     char *err, size_t errlen);
+void conf_probe_copy(struct probe_spec *dst, const struct probe_spec *src);
+void conf_probe_free(struct probe_spec *p);   /* leaves PROBE_NONE */
+bool conf_probe_same(const struct probe_spec *a, const struct probe_spec *b);
+
+/* The wait before automatic restart number CRASHES (1 for the first exit
+ * after RUNNING, counting crashes in a row) of P: at least
+ * restart_delay, growing 0, 1 s, 2 s, 4 s... capped at backoff_max
+ * (backoff_max = 0: always restart_delay). Milliseconds. */
+uint64_t conf_backoff_delay_ms(const struct process_config *p, unsigned crashes);
+
+/* Read one environment file: KEY=VALUE lines, blank lines and '#'
+ * comments skipped, an optional "export ", 'single' quotes literal,
+ * "double" quotes with \n \" \\ \$ escapes (both may span lines), unquoted
+ * values trimmed and ended by " #". Variables are added to OUT (a later
+ * key replaces an earlier one). PATH starting with '-' is optional: a
+ * missing file is no error. Returns 0, or -1 with "PATH: reason" or
+ * "PATH:LINE: reason" in ERR; OUT may then hold part of the file. A value
+ * never appears in ERR. Blocks only on reading the file. */
+int conf_envfile_read(const char *path, struct env_list *out, char *err, size_t errlen);
+
+/* The variables to set over tend's own environment for one start of P, in
+ * the contract's order: [supervisor]'s environment files < its environment
+ * < the program's environment files < its environment. Reads the files
+ * (each start: a changed file counts at the next start). Returns 0, or -1
+ * with ERR as conf_envfile_read (a failed start). OUT starts empty; free
+ * it with conf_env_free. */
+int conf_env_resolve(const struct process_config *p, struct env_list *out,
+                     char *err, size_t errlen);
+void conf_env_free(struct env_list *e);
 
 /* Signal by name ("TERM", "SIGTERM", "term") or number; -1 if unknown. */
 int conf_signal_parse(const char *s);

@@ -39,7 +39,8 @@ static const struct cf_var *lookup(const char *name, const struct cf_var *vars, 
 static char *unknown(const char *name, const struct cf_var *vars, size_t n)
 {
     if (!strncmp(name, "ENV_", 4))
-        return cf_xasprintf("%%(%s)s: %s is not set in tend's environment", name, name + 4);
+        return cf_xasprintf("%%(%s)s: %s is not set in tend's environment, nor by an "
+                            "environment line this value sees", name, name + 4);
     const char *cands[16];
     size_t k = 0;
     for (size_t i = 0; i < n && k < 15; i++)

@@ -3,7 +3,8 @@
  * "%(name)FMT" where FMT is printf-like flags, width, precision and one of
  * s, d, i; "%%" is a literal '%'. Any other '%' is an error (as in
  * supervisord, which feeds the value to Python's % operator). Names are the
- * variables given plus ENV_X for X in tend's own environment.
+ * variables given (ENV_X ones among them, for environment = lines, so that
+ * they win) plus ENV_X for X in tend's own environment.
  */
 #ifndef TEND_CONF_EXPAND_H
 #define TEND_CONF_EXPAND_H

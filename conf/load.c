@@ -14,6 +14,14 @@
  * inih calls the handler before it asks for the next line, so the reader's
  * line counter is the physical line of every key and continuation.
  *
+ * Continuations, repeated keys and repeated sections follow configparser
+ * (strict=False), which supervisord uses: an indented line continues a
+ * value only when it is indented deeper than the key line (or header)
+ * above it, so keys that are all indented alike are separate keys; a key
+ * given again replaces the value; a section given again (also in another
+ * file) is merged into the first. tend warns about the last two, naming
+ * both places, since they are usually mistakes.
+ *
  * [include] files = glob ...: as in supervisord, patterns are relative to
  * the directory of the including file and a pattern that matches nothing
  * (an empty conf.d/, or a missing literal file name) is only a warning.
@@ -53,9 +61,10 @@ struct reader {
     struct cf_doc *doc;
     struct conf_diags *d;
     long cur;               /* index of the current section in doc, -1 before any */
+    long last;              /* index in it of the key a continuation extends */
+    int indent;             /* indent of the last key or header line */
     bool cont;              /* the line handed out is a continuation line */
     bool have_key;          /* a key exists that a continuation would extend */
-    bool drop;              /* drop the current key and its continuations */
     bool skip;              /* inside a broken section header: ignore keys */
     struct cf_strvec tokens;
 };
@@ -101,9 +110,43 @@ static const char *detoken(struct reader *r, const char *v)
     return i < r->tokens.n ? r->tokens.v[i] : v;
 }
 
+static bool is_supervisor(const char *name)
+{
+    return !strcmp(name, "supervisor") || !strcmp(name, "supervisord");
+}
+
+/* Whether a header NAME in FILE reopens section S. [supervisor] and
+ * [supervisord] are one section. [include] is merged only within a file:
+ * tend follows the includes of every file (supervisord only the main
+ * file's, so merging across files would lose nothing there). */
+static bool same_section(const struct cf_section *s, const char *name, const char *file)
+{
+    if (is_supervisor(s->name) || is_supervisor(name))
+        return is_supervisor(s->name) && is_supervisor(name);
+    return !strcmp(s->name, name) && (strcmp(name, "include") || !strcmp(s->file, file));
+}
+
+/* "line N" when FILE is the reader's file, else "FILE:N". */
+static char *place(const struct reader *r, const char *file, int line)
+{
+    return strcmp(file, r->file) ? cf_xasprintf("%s:%d", file, line)
+                                 : cf_xasprintf("line %d", line);
+}
+
 static void new_section(struct reader *r, const char *name)
 {
     struct cf_doc *doc = r->doc;
+    for (size_t i = 0; i < doc->nsec; i++) {
+        if (same_section(&doc->sec[i], name, r->file)) {
+            char *at = place(r, doc->sec[i].file, doc->sec[i].line);
+            conf_diag_add(r->d, CONF_WARNING, r->file, r->lineno,
+                          "[%s] is given again (first at %s): merged into it, later keys "
+                          "winning", name, at);
+            free(at);
+            r->cur = (long)i;
+            return;
+        }
+    }
     cf_grow(&doc->sec, &doc->cap, doc->nsec, sizeof *doc->sec);
     struct cf_section *s = &doc->sec[doc->nsec];
     memset(s, 0, sizeof *s);
@@ -144,6 +187,7 @@ static char *read_line(char *out, int num, void *stream)
         s++;
     if (*s == '\0' || *s == ';' || *s == '#')
         return out;                      /* blank or comment: keeps a value going */
+    int indent = (int)(s - line);
     for (char *c = s + 1; *c; c++) {     /* inline comment */
         if ((*c == ';' || *c == '#') && isspace((unsigned char)c[-1])) {
             *c = '\0';
@@ -152,15 +196,15 @@ static char *read_line(char *out, int num, void *stream)
     }
     s = cf_trim(s);
 
-    if (s > line && r->have_key) {       /* continuation of the value above */
-        if (!r->drop && !r->skip) {
+    if (r->have_key && indent > r->indent) {     /* continuation of the value above */
+        if (!r->skip) {
             r->cont = true;
             emit_value(r, out, num, " ", s);
         }
         return out;
     }
     r->have_key = false;
-    r->drop = false;
+    r->indent = indent;
 
     if (*s == '[') {
         char *close = strrchr(s, ']');
@@ -179,6 +223,7 @@ static char *read_line(char *out, int num, void *stream)
             return out;
         }
         r->skip = false;
+        r->last = -1;
         new_section(r, name);
         snprintf(out, (size_t)num, "[%s]\n", name);
         return out;
@@ -224,9 +269,9 @@ static int on_value(void *user, const char *section, const char *name, const cha
     struct cf_section *s = &r->doc->sec[r->cur];
     const char *v = detoken(r, value);
     if (r->cont) {
-        if (s->nkv == 0 || r->drop)
+        if (r->last < 0 || (size_t)r->last >= s->nkv)
             return 1;
-        struct cf_kv *kv = &s->kv[s->nkv - 1];
+        struct cf_kv *kv = &s->kv[r->last];
         char *joined = cf_xasprintf("%s%s%s", kv->value, kv->value[0] ? "\n" : "", v);
         free(kv->value);
         kv->value = joined;
@@ -235,19 +280,28 @@ static int on_value(void *user, const char *section, const char *name, const cha
     char *key = cf_xstrdup(name);
     for (char *c = key; *c; c++)
         *c = (char)tolower((unsigned char)*c);
-    const struct cf_kv *old = cf_section_get(s, key);
-    if (old) {
-        conf_diag_add(r->d, CONF_ERROR, r->file, r->lineno,
-                      "duplicate key '%s' in [%s] (first at line %d)", key, s->name, old->line);
-        r->drop = true;
+    struct cf_kv *kv = (struct cf_kv *)cf_section_get(s, key);
+    if (kv) {
+        /* configparser keeps the last value, in the first one's place */
+        char *at = place(r, kv->file, kv->line);
+        conf_diag_add(r->d, CONF_WARNING, r->file, r->lineno,
+                      "duplicate key '%s' in [%s]: this value replaces the one at %s", key,
+                      s->name, at);
+        free(at);
         free(key);
-        return 1;
+        free(kv->value);
+        free(kv->file);
+        free(kv->dir);
+    } else {
+        cf_grow(&s->kv, &s->cap, s->nkv, sizeof *s->kv);
+        kv = &s->kv[s->nkv++];
+        kv->key = key;
     }
-    cf_grow(&s->kv, &s->cap, s->nkv, sizeof *s->kv);
-    s->kv[s->nkv].key = key;
-    s->kv[s->nkv].value = cf_xstrdup(v);
-    s->kv[s->nkv].line = r->lineno;
-    s->nkv++;
+    kv->value = cf_xstrdup(v);
+    kv->line = r->lineno;
+    kv->file = cf_xstrdup(r->file);
+    kv->dir = cf_xstrdup(r->dir);
+    r->last = kv - s->kv;
     return 1;
 }
 
@@ -382,7 +436,7 @@ static void read_file(struct loader *ld, const char *display, int depth,
     char *dir = cf_dirname(abs);
     free(abs);
     struct reader r = {
-        .fp = fp, .file = display, .dir = dir, .doc = doc, .d = d, .cur = -1,
+        .fp = fp, .file = display, .dir = dir, .doc = doc, .d = d, .cur = -1, .last = -1,
     };
     size_t first = doc->nsec;
     ini_parse_stream(read_line, &r, on_value, &r);
@@ -409,6 +463,8 @@ void cf_doc_free(struct cf_doc *doc)
         for (size_t k = 0; k < s->nkv; k++) {
             free(s->kv[k].key);
             free(s->kv[k].value);
+            free(s->kv[k].file);
+            free(s->kv[k].dir);
         }
         free(s->kv);
         free(s->name);

@@ -6,6 +6,14 @@
  * any length, and keeps the physical line number of every section and key.
  * Values are kept as written (not expanded), continuation lines joined
  * with "\n".
+ *
+ * As supervisord's parser (configparser, strict=False) reads them: a line
+ * continues the value above only when it is indented deeper than that
+ * key's own line; a key repeated in a section replaces the earlier value;
+ * a section repeated, in the same file or an included one, is merged into
+ * the first one, later keys winning. Each of those is a warning. So a key
+ * may come from another file than its section's header: every key carries
+ * its own file and directory.
  */
 #ifndef TEND_CONF_LOAD_H
 #define TEND_CONF_LOAD_H
@@ -16,13 +24,15 @@ struct cf_kv {
     char *key;          /* lower-cased, as configparser does */
     char *value;
     int line;           /* physical line of the key */
+    char *file;         /* display path of the file that holds the key */
+    char *dir;          /* absolute directory of that file: its %(here)s */
 };
 
 struct cf_section {
     char *name;         /* as written, "supervisord" kept */
-    char *file;         /* display path of the file (as given or joined) */
-    char *dir;          /* absolute directory of the file: %(here)s */
-    int line;           /* line of the [header] */
+    char *file;         /* display path of the file of the first [header] */
+    char *dir;          /* absolute directory of that file */
+    int line;           /* line of the first [header] */
     struct cf_kv *kv;
     size_t nkv, cap;
 };

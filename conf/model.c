@@ -1,6 +1,7 @@
 /* model.c - defaults, freeing, comparing, printing the model, and the
  * main program given on tend's command line. */
 #include "conf/model.h"
+#include "conf/health.h"
 #include "conf/util.h"
 #include "conf/values.h"
 #include "conf/words.h"
@@ -19,6 +20,8 @@ struct tend_config *cf_config_new(void)
     c->loglevel = 2;
     c->sighup = SIGHUP_RELOAD;
     c->on_fatal = ON_FATAL_IGNORE;
+    c->logfile_maxbytes = CF_DEFAULT_MAXBYTES;   /* supervisord's defaults */
+    c->logfile_backups = CF_DEFAULT_BACKUPS;
     c->files = cf_xcalloc(1, sizeof *c->files);
     return c;
 }
@@ -37,6 +40,8 @@ void cf_fill_paths(struct tend_config *c)
         c->control = cf_xasprintf("%s/control", c->rundir);
     if (!c->childlogdir)
         c->childlogdir = cf_xasprintf("%s/logs", c->rundir);
+    if (!c->syslog_socket)
+        c->syslog_socket = cf_xstrdup("/dev/log");
 }
 
 void cf_process_init(struct process_config *p)
@@ -44,6 +49,7 @@ void cf_process_init(struct process_config *p)
     memset(p, 0, sizeof *p);
     p->numprocs = 1;
     p->priority = 999;
+    p->order = 999;
     p->autostart = true;
     p->autorestart = RESTART_UNEXPECTED;
     p->exitcodes[0] = 1;                 /* exit code 0 */
@@ -52,9 +58,25 @@ void cf_process_init(struct process_config *p)
     p->stopsignal = SIGTERM;
     p->stopwaitsecs = 10;
     p->ready = READY_STARTSECS;
-    p->stdout_log = (struct log_target){LOG_INHERIT, NULL, CF_DEFAULT_MAXBYTES,
-                                        CF_DEFAULT_BACKUPS, false};
+    cf_health_init(p);
+    p->stdout_log = (struct log_target){.kind = LOG_INHERIT, .maxbytes = CF_DEFAULT_MAXBYTES,
+                                        .backups = CF_DEFAULT_BACKUPS};
     p->stderr_log = p->stdout_log;
+}
+
+void cf_log_defaults(const struct tend_config *c, struct process_config *p)
+{
+    p->stdout_log.stamp = p->stderr_log.stamp = c->log_timestamp;
+    p->stdout_log.format = p->stderr_log.format = c->log_format;
+}
+
+void cf_log_finish(const struct tend_config *c, struct process_config *p)
+{
+    struct log_target *logs[2] = {&p->stdout_log, &p->stderr_log};
+    for (int i = 0; i < 2; i++) {
+        free(logs[i]->syslog_socket);
+        logs[i]->syslog_socket = logs[i]->syslog ? cf_xstrdup(c->syslog_socket) : NULL;
+    }
 }
 
 void cf_process_free(struct process_config *p)
@@ -73,6 +95,9 @@ void cf_process_free(struct process_config *p)
     free(p->stdin_path);
     free(p->stdout_log.path);
     free(p->stderr_log.path);
+    free(p->stdout_log.syslog_socket);
+    free(p->stderr_log.syslog_socket);
+    cf_health_free(p);
     memset(p, 0, sizeof *p);
 }
 
@@ -88,7 +113,9 @@ void conf_free(struct tend_config *c)
     free(c->logfile);
     free(c->pidfile);
     cf_env_free(&c->environment);
+    cf_strv_free(c->environment_files);
     free(c->childlogdir);
+    free(c->syslog_socket);
     for (size_t i = 0; i < c->nprocs; i++)
         cf_process_free(&c->procs[i]);
     free(c->procs);
@@ -104,9 +131,15 @@ void conf_free(struct tend_config *c)
 static int proc_cmp(const void *a, const void *b)
 {
     const struct process_config *p = a, *q = b;
+    if (p->order != q->order)
+        return p->order < q->order ? -1 : 1;
+    int r = strcmp(p->group, q->group);
+    if (r)
+        return r;
     if (p->priority != q->priority)
         return p->priority < q->priority ? -1 : 1;
-    return strcmp(p->fullname, q->fullname);
+    r = strcmp(p->name, q->name);
+    return r ? r : strcmp(p->fullname, q->fullname);
 }
 
 void cf_sort_procs(struct tend_config *c)
@@ -164,6 +197,7 @@ int conf_add_main_command(struct tend_config *c, char *const argv[], struct conf
     c->procs = cf_xrealloc(c->procs, (c->nprocs + 1) * sizeof *c->procs);
     struct process_config *p = &c->procs[c->nprocs++];
     cf_process_init(p);
+    cf_log_defaults(c, p);
     p->name = name;
     p->program = cf_xstrdup(name);
     p->group = cf_xstrdup(name);
@@ -174,6 +208,7 @@ int conf_add_main_command(struct tend_config *c, char *const argv[], struct conf
     p->autorestart = RESTART_FALSE;      /* the main program is never restarted */
     p->depends_on = cf_xcalloc(1, sizeof *p->depends_on);
     cf_env_copy(&p->environment, &c->environment);
+    cf_health_finish(c, p, NULL, true);     /* [supervisor]'s environment files */
     c->nprograms++;
     cf_sort_procs(c);
     return 0;
@@ -199,7 +234,9 @@ static bool strv_eq(char *const *a, char *const *b)
 static bool log_eq(const struct log_target *a, const struct log_target *b)
 {
     return a->kind == b->kind && str_eq(a->path, b->path) && a->maxbytes == b->maxbytes &&
-           a->backups == b->backups && a->is_auto == b->is_auto;
+           a->backups == b->backups && a->is_auto == b->is_auto && a->stamp == b->stamp &&
+           a->format == b->format && a->syslog == b->syslog &&
+           str_eq(a->syslog_socket, b->syslog_socket);
 }
 
 static bool env_eq(const struct env_list *a, const struct env_list *b)
@@ -221,7 +258,7 @@ bool conf_process_same(const struct process_config *a, const struct process_conf
            str_eq(a->directory, b->directory) && a->umask_set == b->umask_set &&
            (!a->umask_set || a->umask == b->umask) && str_eq(a->user, b->user) &&
            (!a->user || (a->uid == b->uid && a->gid == b->gid)) &&
-           env_eq(&a->environment, &b->environment) && a->priority == b->priority &&
+           env_eq(&a->environment, &b->environment) && a->priority == b->priority && a->order == b->order &&
            strv_eq(a->depends_on, b->depends_on) && a->autostart == b->autostart &&
            a->autorestart == b->autorestart &&
            !memcmp(a->exitcodes, b->exitcodes, sizeof a->exitcodes) &&
@@ -230,7 +267,8 @@ bool conf_process_same(const struct process_config *a, const struct process_conf
            a->stopasgroup == b->stopasgroup && a->killasgroup == b->killasgroup &&
            a->ready == b->ready && a->main == b->main && str_eq(a->stdin_path, b->stdin_path) &&
            log_eq(&a->stdout_log, &b->stdout_log) && log_eq(&a->stderr_log, &b->stderr_log) &&
-           a->redirect_stderr == b->redirect_stderr && a->log_prefix == b->log_prefix;
+           a->redirect_stderr == b->redirect_stderr && a->log_prefix == b->log_prefix &&
+           cf_health_same(a, b);
 }
 
 /* ---- printing ---- */
@@ -249,6 +287,9 @@ static void dump_env(FILE *out, const struct env_list *e)
     fputc('\n', out);
 }
 
+static const char *const stamp_names[] = {"none", "iso8601", "rfc3339ms", "unix"};
+static const char *const format_names[] = {"text", "json"};
+
 static void dump_log(FILE *out, const char *which, const struct log_target *l)
 {
     static const char *const kinds[] = {"inherit", "NONE", "", "/dev/stdout", "/dev/stderr"};
@@ -258,6 +299,10 @@ static void dump_log(FILE *out, const char *which, const struct log_target *l)
         fprintf(out, "%s_logfile_maxbytes = %" PRIu64 "\n", which, l->maxbytes);
         fprintf(out, "%s_logfile_backups = %d\n", which, l->backups);
     }
+    if (l->syslog)
+        fprintf(out, "%s_syslog = true (%s)\n", which, l->syslog_socket);
+    else
+        fprintf(out, "%s_syslog = false\n", which);
 }
 
 void conf_dump(const struct tend_config *c, FILE *out)
@@ -278,6 +323,15 @@ void conf_dump(const struct tend_config *c, FILE *out)
     fprintf(out, "sighup = %s\n", c->sighup == SIGHUP_FORWARD ? "forward" : "reload");
     fprintf(out, "childlogdir = %s\n", c->childlogdir);
     fprintf(out, "on_fatal = %s\n", c->on_fatal == ON_FATAL_SHUTDOWN ? "shutdown" : "ignore");
+    fprintf(out, "environment_file =");
+    for (size_t i = 0; c->environment_files && c->environment_files[i]; i++)
+        fprintf(out, "%s%s", i ? ", " : " ", c->environment_files[i]);
+    fputc('\n', out);
+    fprintf(out, "log_timestamp = %s\nlog_format = %s\n", stamp_names[c->log_timestamp & 3],
+            format_names[c->log_format & 1]);
+    fprintf(out, "syslog_socket = %s\n", c->syslog_socket);
+    fprintf(out, "logfile_maxbytes = %" PRIu64 "\nlogfile_backups = %d\nlogformat = %s\n",
+            c->logfile_maxbytes, c->logfile_backups, format_names[c->logformat & 1]);
     for (size_t i = 0; i < c->ngroups; i++) {
         const struct group_config *g = &c->groups[i];
         fprintf(out, "\n[group:%s]\nprograms = ", g->name);
@@ -318,8 +372,13 @@ void conf_dump(const struct tend_config *c, FILE *out)
         for (int code = 0; code < 256; code++)
             if (conf_exitcode_expected(p, code))
                 fprintf(out, "%s%d", n++ ? "," : " ", code);
-        fprintf(out, "\nready = %s\n", p->ready == READY_NOTIFY ? "notify" : "startsecs");
-        fprintf(out, "startsecs = %d\nstartretries = %d\n", p->startsecs, p->startretries);
+        fprintf(out, "\nready = %s\n", p->ready == READY_PROBE ? p->ready_probe.text
+                                       : p->ready == READY_NOTIFY ? "notify" : "startsecs");
+        fprintf(out, "startsecs = %d\n", p->startsecs);
+        if (p->startretries == CONF_RETRIES_FOREVER)
+            fprintf(out, "startretries = forever\n");
+        else
+            fprintf(out, "startretries = %d\n", p->startretries);
         fprintf(out, "stopsignal = %s\nstopwaitsecs = %d\n", conf_signal_name(p->stopsignal),
                 p->stopwaitsecs);
         fprintf(out, "stopasgroup = %s\nkillasgroup = %s\n", yes(p->stopasgroup),
@@ -330,6 +389,12 @@ void conf_dump(const struct tend_config *c, FILE *out)
         dump_log(out, "stderr", &p->stderr_log);
         fprintf(out, "redirect_stderr = %s\nlog_prefix = %s\n", yes(p->redirect_stderr),
                 yes(p->log_prefix));
+        fprintf(out, "log_timestamp = %s\nlog_format = %s\n",
+                stamp_names[p->stdout_log.stamp & 3], format_names[p->stdout_log.format & 1]);
+        /* last, so that readers of the older dump that stop at log_prefix
+         * still work */
+        fprintf(out, "order = %d\n", p->order);
+        cf_health_dump(p, out);
     }
 }
 

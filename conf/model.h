@@ -15,7 +15,12 @@ void cf_fill_paths(struct tend_config *c);
 /* Every process default of the contract; names left NULL. */
 void cf_process_init(struct process_config *p);
 void cf_process_free(struct process_config *p);
-/* Sort c->procs by (priority, fullname). */
+/* Logging (issue 15): [supervisor]'s log_timestamp and log_format as P's
+ * defaults (after cf_process_init); cf_log_finish, once P's keys are read,
+ * gives each stream with syslog the socket path. */
+void cf_log_defaults(const struct tend_config *c, struct process_config *p);
+void cf_log_finish(const struct tend_config *c, struct process_config *p);
+/* Sort c->procs by (order, group, priority, name), see conf.h. */
 void cf_sort_procs(struct tend_config *c);
 
 #endif

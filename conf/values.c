@@ -223,6 +223,12 @@ static bool is_blank(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* The characters of a word for supervisord's shlex-based parser. */
+static bool env_key_char(char c)
+{
+    return isalnum((unsigned char)c) || (c && strchr("_./+-():", c));
+}
+
 int cf_parse_env(const char *s, struct env_list *out, char **err)
 {
     struct env_list tmp = {0};
@@ -233,12 +239,12 @@ int cf_parse_env(const char *s, struct env_list *out, char **err)
         if (!*p)
             break;
         const char *k = p;
-        if (!(isalpha((unsigned char)*p) || *p == '_')) {
+        while (env_key_char(*p))
+            p++;
+        if (p == k) {
             *err = cf_xasprintf("expected a variable name at '%.20s'", p);
             goto fail;
         }
-        while (isalnum((unsigned char)*p) || *p == '_')
-            p++;
         char *key = cf_xstrndup(k, (size_t)(p - k));
         while (*p == ' ' || *p == '\t')
             p++;
@@ -324,6 +330,14 @@ int cf_parse_user(const char *s, uid_t *uid, gid_t *gid, char **name, char **err
     }
     errno = 0; /* not before parse_long: musl's strtol sets EINVAL on a name */
     pw = numeric ? conf_accounts->by_uid((uid_t)n) : conf_accounts->by_name(s);
+    if (!pw && numeric && !lookup_failed(errno)) {
+        /* supervisord refuses it too: without an entry there is no group,
+         * HOME or name to give the program */
+        *err = cf_xasprintf("uid %ld has no passwd entry%s%s; a user must exist (as in "
+                            "supervisord)", n, conf_accounts->user_source ? " in " : "",
+                            conf_accounts->user_source ? conf_accounts->user_source : "");
+        return -1;
+    }
     if (!pw) {
         *err = lookup_failed(errno) ? cf_xasprintf("cannot look up user '%s': %s", s, strerror(errno))
                      : conf_accounts->user_source
@@ -370,7 +384,7 @@ bool cf_valid_name(const char *s)
     if (!*s)
         return false;
     for (; *s; s++)
-        if (!(isalnum((unsigned char)*s) || *s == '-' || *s == '_' || *s == '.'))
+        if ((unsigned char)*s <= ' ' || *s == 0x7f || *s == ':' || *s == '/')
             return false;
     return true;
 }

@@ -23,8 +23,9 @@ int cf_parse_keyword(const char *s, const struct cf_keyword *tab, int *out);
 
 /* Environment "KEY=val,KEY2=\"v, w\"": supervisord's syntax. Quoted values
  * ('...' or "...") may hold commas; pairs are separated by commas or
- * newlines; keys are identifiers. Appends to OUT (a later key replaces an
- * earlier one). */
+ * newlines; keys are made of what supervisord's tokenizer takes as a word:
+ * letters, digits and _ . / + - ( ) :  (KEY.NAME). Appends to OUT (a later
+ * key replaces an earlier one). */
 int cf_parse_env(const char *s, struct env_list *out, char **err);
 void cf_env_set(struct env_list *e, const char *key, const char *value);
 void cf_env_copy(struct env_list *dst, const struct env_list *src);
@@ -35,7 +36,11 @@ int cf_parse_user(const char *s, uid_t *uid, gid_t *gid, char **name, char **err
 /* A group name or gid; names must exist. */
 int cf_parse_group(const char *s, gid_t *gid, char **err);
 
-/* Name of a program or group: letters, digits, '-', '_', '.'; not empty. */
+/* Name of a program, group or process: what supervisord accepts (anything
+ * but blanks, ':' and '/', which would break "group:name" and log file
+ * names), minus control characters; not empty. */
 bool cf_valid_name(const char *s);
+#define CF_NAME_RULE "a name may not hold blanks, ':', '/' or control characters"
+
 
 #endif

@@ -32,6 +32,7 @@ END_TEST
 
 START_TEST(test_duplicates)
 {
+    /* repeated sections merge (load.c); repeated process names are errors */
     struct tend_config *c = t_load(
         "[supervisor]\n[program:a]\ncommand = x\n"
         "[supervisord]\n"                           /* 4 */
@@ -41,10 +42,10 @@ START_TEST(test_duplicates)
         "[program:c]\ncommand = x\nprocess_name = same\n"
         "[program:d]\ncommand = x\nprocess_name = same\n");  /* 15 */
     t_fails(c);
-    t_has_error(4, "duplicate section [supervisord] (first at");
-    t_has_error(5, "duplicate section [program:a] (first at");
+    t_has_warning(4, "[supervisord] is given again (first at line 1)");
+    t_has_warning(5, "[program:a] is given again (first at line 2)");
     t_has_error(15, "process name 'g:same' is already used by [program:c]");
-    ck_assert_int_eq(t_d.nerrors, 3);
+    ck_assert_int_eq(t_d.nerrors, 1);
 }
 END_TEST
 
@@ -422,7 +423,9 @@ START_TEST(test_supervisord_conf)
     t_has_warning(6, "[unix_http_server]");
     t_has_warning(25, "[rpcinterface:supervisor]");
     t_has_warning(28, "[supervisorctl]");
-    t_has_warning(15, "'logfile_maxbytes' is not supported by tend, ignored");
+    /* logfile_maxbytes, logfile_backups and stdout_syslog are tend's too (issue 15) */
+    ck_assert_uint_eq(c->logfile_maxbytes, 50ULL * 1024 * 1024);
+    ck_assert_int_eq(c->logfile_backups, 10);
     t_has_warning(0, "'stdout_capture_maxbytes' is not supported");
     t_has_warning(0, "'serverurl' is not supported");
     t_has_warning(0, "no file matches include pattern 'conf.d/*.conf'");
@@ -430,7 +433,7 @@ START_TEST(test_supervisord_conf)
         ck_assert_msg(strstr(t_d.v[i].msg, "not supported by tend") ||
                       strstr(t_d.v[i].msg, "supervisord section") ||
                       strstr(t_d.v[i].msg, "no file matches"), "unexpected: %s", t_d.v[i].msg);
-    ck_assert_int_eq(t_d.nwarnings, 3 + 6 + 4 + 1);
+    ck_assert_int_eq(t_d.nwarnings, 3 + 3 + 4 + 1);
     ck_assert_uint_eq(c->nprocs, 3);
     struct process_config *p = t_proc(c, "cat:cat_01");
     ck_assert_int_eq(p->stopsignal, SIGQUIT);
@@ -446,6 +449,66 @@ START_TEST(test_supervisord_conf)
 }
 END_TEST
 
+START_TEST(test_group_order)
+{
+    /* supervisord orders whole groups by the [group:g] priority (999 when
+     * unset; a program outside groups is a group of its own), then the
+     * programs inside by their own priority */
+    struct tend_config *c = t_load(
+        "[group:grp]\nprograms = a, z\n"           /* no priority: 999 */
+        "[program:a]\ncommand = a\npriority = 1\n"
+        "[program:z]\ncommand = z\npriority = 2\n"
+        "[program:b]\ncommand = b\npriority = 500\n"
+        "[program:c]\ncommand = c\n"                /* 999, group "c" < "grp" */
+        "[group:early]\nprograms = y\npriority = 100\n"
+        "[program:y]\ncommand = y\npriority = 900\n"
+        "[program:m]\ncommand = m\npriority = 999\n");   /* group "m" > "grp" */
+    t_ok(c);
+    const char *want[] = {"early:y", "b", "c", "grp:a", "grp:z", "m"};
+    const int order[] = {100, 500, 999, 999, 999, 999};
+    ck_assert_uint_eq(c->nprocs, 6);
+    for (size_t i = 0; i < 6; i++) {
+        ck_assert_str_eq(c->procs[i].fullname, want[i]);
+        ck_assert_int_eq(c->procs[i].order, order[i]);
+    }
+    /* the program keeps its own priority; the group's order rules */
+    ck_assert_int_eq(t_proc(c, "grp:a")->priority, 1);
+    ck_assert_int_eq(t_proc(c, "early:y")->priority, 900);
+    /* --check -v shows it last */
+    char buf[16384];
+    FILE *f = fmemopen(buf, sizeof buf, "w");
+    conf_dump(c, f);
+    fclose(f);
+    ck_assert(strstr(buf, "[process early:y]\n"));
+    ck_assert(strstr(buf, "\norder = 100\n"));
+    conf_free(c);
+}
+END_TEST
+
+START_TEST(test_supervisord_names)
+{
+    /* supervisord refuses only blanks, ':' and '/' in names */
+    struct tend_config *c = t_load(
+        "[program:api+x]\ncommand = a\n"
+        "[program: web@2 ]\ncommand = w %(program_name)s\n"
+        "[group:g~1]\nprograms = n!x\n"
+        "[program:n!x]\ncommand = n\nnumprocs = 2\nprocess_name = %(program_name)s,%(process_num)d\n");
+    t_ok(c);
+    ck_assert_str_eq(t_proc(c, "api+x")->argv[0], "a");
+    ck_assert_str_eq(t_proc(c, "web@2")->argv[1], "web@2");
+    ck_assert_str_eq(t_proc(c, "g~1:n!x,1")->group, "g~1");
+    conf_free(c);
+    c = t_load("[program:a/b]\ncommand = a\n"
+               "[program:c]\ncommand = c\nprocess_name = c:d\n"
+               "[group:e f]\nprograms = c\n");
+    t_fails(c);
+    t_has_error(1, "invalid program name 'a/b' (a name may not hold blanks, ':', '/' or "
+                   "control characters)");
+    t_has_error(5, "process_name 'c:d' is not a valid name");
+    t_has_error(6, "invalid group name 'e f'");
+}
+END_TEST
+
 int main(void)
 {
     conf_use_system_accounts(); /* user and group names are resolved */
@@ -455,6 +518,8 @@ int main(void)
     tcase_add_test(tc, test_duplicates);
     tcase_add_test(tc, test_groups);
     tcase_add_test(tc, test_group_errors);
+    tcase_add_test(tc, test_group_order);
+    tcase_add_test(tc, test_supervisord_names);
     tcase_add_test(tc, test_depends_on);
     tcase_add_test(tc, test_depends_errors);
     tcase_add_test(tc, test_main_programs);

@@ -2,6 +2,7 @@
  * defaults, every value form and every invalid value (with its line). */
 #include "conf_test.h"
 
+#include <errno.h>
 #include <signal.h>
 
 START_TEST(test_supervisor_defaults)
@@ -108,7 +109,7 @@ START_TEST(test_supervisor_errors)
         "on_fatal = panic\n"           /* 4 */
         "control_mode = 0999\n"        /* 5 */
         "control_group = nogroup-tend-x\n" /* 6 */
-        "environment = 1A=x\n"         /* 7 */
+        "environment = A@=x\n"         /* 7 */
         "rundir =\n"                   /* 8 */
         "logfile = %(nothing)s\n"      /* 9 */
         "minfds = 1024\n"              /* 10 */
@@ -119,7 +120,7 @@ START_TEST(test_supervisor_errors)
     t_has_error(4, "on_fatal: invalid value 'panic' (expected ignore or shutdown)");
     t_has_error(5, "control_mode: invalid value '0999'");
     t_has_error(6, "control_group: no such group 'nogroup-tend-x'");
-    t_has_error(7, "environment: expected a variable name at '1A=x'");
+    t_has_error(7, "environment: expected '=' after 'A'");
     t_has_error(8, "rundir: invalid value ''");
     t_has_error(9, "logfile: unknown expansion %(nothing)");
     t_has_warning(10, "'minfds' is not supported by tend, ignored");
@@ -351,7 +352,7 @@ START_TEST(test_program_errors)
         "stdout_logfile_backups = -2\n"   /* 24 */
         "redirect_stderr = nah\n"         /* 25 */
         "log_prefix = 10\n"               /* 26 */
-        "stdout_syslog = true\n"          /* 27 */
+        "stdout_syslog = perhaps\n"       /* 27 */
         "autorestrat = true\n"            /* 28 */
         "xyzzy = 1\n");                   /* 29 */
     t_fails(c);
@@ -372,7 +373,7 @@ START_TEST(test_program_errors)
     t_has_error(16, "stopwaitsecs: invalid value '9999999'");
     t_has_error(17, "stopasgroup: invalid value '2'");
     t_has_error(18, "killasgroup: invalid value 'yes please'");
-    t_has_error(19, "ready: invalid value 'ping' (expected startsecs or notify)");
+    t_has_error(19, "ready: invalid value 'ping' (expected startsecs, notify or a probe");
     t_has_error(20, "main: invalid value 'sure'");
     t_has_error(21, "stdin: invalid value ''");
     t_has_error(22, "stdout_logfile: invalid value ''");
@@ -380,12 +381,12 @@ START_TEST(test_program_errors)
     t_has_error(24, "stdout_logfile_backups: invalid value '-2'");
     t_has_error(25, "redirect_stderr: invalid value 'nah'");
     t_has_error(26, "log_prefix: invalid value '10'");
-    t_has_warning(27, "'stdout_syslog' is not supported by tend, ignored");
+    t_has_error(27, "stdout_syslog: invalid value 'perhaps'");
     t_has_warning(28, "unknown key 'autorestrat' in [program:bad]; did you mean autorestart?");
     t_has_warning(29, "unknown key 'xyzzy' in [program:bad]");
     ck_assert_ptr_null(strstr(t_find(CONF_WARNING, 29, "xyzzy")->msg, "did you mean"));
-    ck_assert_int_eq(t_d.nerrors, 25);
-    ck_assert_int_eq(t_d.nwarnings, 3);
+    ck_assert_int_eq(t_d.nerrors, 26);
+    ck_assert_int_eq(t_d.nwarnings, 2);
 }
 END_TEST
 
@@ -463,6 +464,105 @@ START_TEST(test_expansions_in_values)
 }
 END_TEST
 
+START_TEST(test_env_from_config)
+{
+    /* %(ENV_X)s sees [supervisor] environment, and in a program's keys its
+     * own environment, ahead of tend's environment: supervisord's order */
+    setenv("TEND_TEST_SHADOW", "process", 1);
+    unsetenv("TEND_TEST_SUP");
+    unsetenv("TEND_TEST_OWN");
+    struct tend_config *c = t_load(
+        "[supervisord]\n"
+        "environment = TEND_TEST_SUP=fromsup,TEND_TEST_SHADOW=sup,KEY.NAME=dot\n"
+        "[group:g]\nprograms = a\npriority = %(ENV_TEND_TEST_SUP)s\n"
+        "[program:a]\n"
+        "command = /bin/a %(ENV_TEND_TEST_SUP)s %(ENV_TEND_TEST_OWN)s %(ENV_TEND_TEST_SHADOW)s "
+        "%(ENV_KEY.NAME)s\n"
+        "environment = TEND_TEST_OWN=own-%(ENV_TEND_TEST_SUP)s,TEND_TEST_SHADOW=mine\n"
+        "directory = /srv/%(ENV_TEND_TEST_OWN)s\n"
+        "numprocs = 2\n"
+        "process_name = %(ENV_TEND_TEST_OWN)s_%(process_num)d\n"
+        "[program:b]\n"
+        "command = /bin/b %(ENV_TEND_TEST_SHADOW)s\n");
+    ck_assert_msg(c == NULL, "priority 'fromsup' should be refused");
+    t_has_error(5, "priority: invalid value 'fromsup'");     /* expanded, then refused */
+    ck_assert_int_eq(t_d.nerrors, 1);
+    c = t_load(
+        "[supervisord]\n"
+        "environment = TEND_TEST_SUP=7,TEND_TEST_SHADOW=sup,KEY.NAME=dot\n"
+        "[group:g]\nprograms = a\npriority = %(ENV_TEND_TEST_SUP)s\n"
+        "[program:a]\n"
+        "command = /bin/a %(ENV_TEND_TEST_SUP)s %(ENV_TEND_TEST_OWN)s %(ENV_TEND_TEST_SHADOW)s "
+        "%(ENV_KEY.NAME)s\n"
+        "environment = TEND_TEST_OWN=own-%(ENV_TEND_TEST_SUP)s,TEND_TEST_SHADOW=mine\n"
+        "directory = /srv/%(ENV_TEND_TEST_OWN)s\n"
+        "numprocs = 2\n"
+        "process_name = %(ENV_TEND_TEST_OWN)s_%(process_num)d\n"
+        "[program:b]\n"
+        "command = /bin/b %(ENV_TEND_TEST_SHADOW)s\n");
+    t_ok(c);
+    ck_assert_int_eq(c->groups[0].priority, 7);
+    struct process_config *p = t_proc(c, "g:own-7_1");
+    ck_assert_str_eq(p->argv[1], "7");
+    ck_assert_str_eq(p->argv[2], "own-7");
+    ck_assert_str_eq(p->argv[3], "mine");       /* the program's own wins */
+    ck_assert_str_eq(p->argv[4], "dot");
+    ck_assert_str_eq(p->directory, "/srv/own-7");
+    ck_assert_str_eq(t_env(&p->environment, "TEND_TEST_OWN"), "own-7");
+    ck_assert_str_eq(t_proc(c, "b")->argv[1], "sup");     /* [supervisord]'s wins */
+    conf_free(c);
+    /* [supervisord]'s own keys and a program's environment itself do not
+     * see what they set (supervisord adds the variables after) */
+    c = t_load("[supervisord]\nenvironment = TEND_TEST_SUP=x\n"
+               "logfile = /tmp/%(ENV_TEND_TEST_SUP)s.log\n"         /* 3 */
+               "[program:a]\ncommand = /bin/a\n"
+               "environment = TEND_TEST_OWN=1,B=%(ENV_TEND_TEST_OWN)s\n");  /* 6 */
+    t_fails(c);
+    t_has_error(3, "logfile: %(ENV_TEND_TEST_SUP)s: TEND_TEST_SUP is not set in tend's "
+                   "environment, nor by an environment line this value sees");
+    t_has_error(6, "environment: %(ENV_TEND_TEST_OWN)s: TEND_TEST_OWN is not set");
+    ck_assert_int_eq(t_d.nerrors, 2);
+    unsetenv("TEND_TEST_SHADOW");
+}
+END_TEST
+
+START_TEST(test_one_error_per_cause)
+{
+    /* a command that fails to expand is not also "has no command" */
+    struct tend_config *c = t_load("[program:a]\ncommand = /bin/a %(ENV_TEND_TEST_NOPE)s\n"
+                                   "[program:b]\ncommand = /bin/b 'open\n"
+                                   "[program:c]\nautostart = false\n");
+    t_fails(c);
+    t_has_error(2, "command: %(ENV_TEND_TEST_NOPE)s: TEND_TEST_NOPE is not set");
+    t_has_error(4, "command: unterminated");
+    t_has_error(5, "[program:c] has no command");
+    ck_assert_int_eq(t_d.nerrors, 3);
+}
+END_TEST
+
+static struct passwd *no_passwd(uid_t uid)
+{
+    (void)uid;
+    errno = 0;
+    return NULL;
+}
+
+START_TEST(test_numeric_user)
+{
+    /* supervisord refuses a uid without a passwd entry; so does tend */
+    struct conf_accounts fake = *conf_accounts;
+    const struct conf_accounts *saved = conf_accounts;
+    fake.by_uid = no_passwd;
+    fake.user_source = NULL;
+    conf_accounts = &fake;
+    struct tend_config *c = t_load("[program:a]\ncommand = /bin/a\nuser = 4242\n");
+    conf_accounts = saved;
+    t_fails(c);
+    t_has_error(3, "user: uid 4242 has no passwd entry; a user must exist (as in supervisord)");
+    ck_assert_int_eq(t_d.nerrors, 1);
+}
+END_TEST
+
 int main(void)
 {
     conf_use_system_accounts(); /* user and group names are resolved */
@@ -479,5 +579,8 @@ int main(void)
     tcase_add_test(tc, test_program_errors);
     tcase_add_test(tc, test_program_semantic_errors);
     tcase_add_test(tc, test_expansions_in_values);
+    tcase_add_test(tc, test_env_from_config);
+    tcase_add_test(tc, test_one_error_per_cause);
+    tcase_add_test(tc, test_numeric_user);
     return t_run(s);
 }

@@ -172,8 +172,8 @@ START_TEST(test_syntax_errors)
         "just some words\n"        /* 6 */
         "= novalue\n"              /* 7 */
         "command = /bin/true\n"    /* 8 */
-        "command = /bin/false\n"   /* 9 */
-        "   continued\n"           /* 10: dropped with its duplicate */
+        "command = /bin/false\n"   /* 9: replaces line 8, with a warning */
+        "   continued\n"           /* 10: continues line 9 */
         "[program:b] junk\n");     /* 11 */
     t_fails(c);
     t_has_error(1, "'orphan' comes before any [section]");
@@ -181,9 +181,10 @@ START_TEST(test_syntax_errors)
     t_has_error(4, "empty section name");
     t_has_error(6, "expected 'key = value', got 'just some words'");
     t_has_error(7, "a line with no key before '='");
-    t_has_error(9, "duplicate key 'command' in [program:b] (first at line 8)");
+    t_has_warning(9, "duplicate key 'command' in [program:b]: this value replaces the one at "
+                     "line 8");
     t_has_error(11, "a section header must end with ']'");
-    ck_assert_int_eq(t_d.nerrors, 7);
+    ck_assert_int_eq(t_d.nerrors, 6);
     /* sorted by line */
     for (size_t i = 1; i < t_d.n; i++)
         ck_assert_int_le(t_d.v[i - 1].line, t_d.v[i].line);
@@ -267,7 +268,7 @@ START_TEST(test_include_errors)
     t_has_warning(2, "is already read; not including it again");
     ck_assert_uint_eq(c->nfiles, 2);
     conf_free(c);
-    /* no files =, an unknown key, a bad expansion, a duplicate program */
+    /* no files =, an unknown key, a bad expansion */
     t_write("dup.ini", "[program:m]\ncommand = /bin/other\n");
     c = t_load("[include]\nfile = x\n[program:m]\ncommand = /bin/m\n");
     t_fails(c);
@@ -276,10 +277,6 @@ START_TEST(test_include_errors)
     c = t_load("[include]\nfiles = %(nope)s\n");
     t_fails(c);
     t_has_error(2, "files: unknown expansion %(nope)");
-    c = t_load("[include]\nfiles = dup.ini\n[program:m]\ncommand = /bin/m\n");
-    t_fails(c);
-    const struct conf_diag *g = t_find(CONF_ERROR, 1, "duplicate section [program:m] (first at");
-    ck_assert_msg(g && strstr(g->file, "dup.ini"), "%s", t_diags());
     /* an unreadable included file is an error (root reads anything, so
      * use a directory that matches the glob) */
     mkdir(strcat(strcpy((char[600]){0}, t_dir), "/sub.ini"), 0700);
@@ -336,6 +333,135 @@ START_TEST(test_limits)
 }
 END_TEST
 
+START_TEST(test_duplicate_keys)
+{
+    /* supervisord (configparser, strict=False) keeps the last value */
+    struct tend_config *c = t_load(
+        "[program:a]\n"
+        "command = /bin/first\n"       /* 2 */
+        "autorestart = true\n"         /* 3 */
+        "autorestart = false\n"        /* 4 */
+        "command = /bin/second\n"      /* 5 */
+        "   --flag\n"                  /* 6: continues the new value */
+        "startsecs = 7\n");
+    t_ok(c);
+    t_has_warning(4, "duplicate key 'autorestart' in [program:a]: this value replaces the one "
+                     "at line 3");
+    t_has_warning(5, "duplicate key 'command' in [program:a]: this value replaces the one at "
+                     "line 2");
+    ck_assert_int_eq(t_d.nwarnings, 2);
+    struct process_config *p = t_proc(c, "a");
+    ck_assert_int_eq(p->autorestart, RESTART_FALSE);
+    ck_assert_str_eq(p->argv[0], "/bin/second");
+    ck_assert_str_eq(p->argv[1], "--flag");
+    ck_assert_ptr_null(p->argv[2]);
+    ck_assert_int_eq(p->line_command, 5);
+    ck_assert_int_eq(p->startsecs, 7);
+    conf_free(c);
+    /* an error in the later value is reported at its own line */
+    c = t_load("[program:a]\ncommand = /bin/a\nstartsecs = 1\nstartsecs = x\n");
+    t_fails(c);
+    t_has_error(4, "startsecs: invalid value 'x'");
+}
+END_TEST
+
+START_TEST(test_duplicate_sections)
+{
+    /* merged into the first, later keys winning, also across [include] */
+    t_write("conf.d/more.conf",
+            "[supervisord]\n"                  /* 1 */
+            "loglevel = debug\n"               /* 2 */
+            "[program:web]\n"                  /* 3 */
+            "stdout_logfile = out.log\n"       /* 4: relative to conf.d/ */
+            "directory = %(here)s\n");         /* 5: conf.d/ */
+    struct tend_config *c = t_load(
+        "[supervisord]\n"                      /* 1 */
+        "loglevel = warn\n"                    /* 2 */
+        "pidfile = /tmp/x.pid\n"               /* 3 */
+        "[include]\n"                          /* 4 */
+        "files = conf.d/*.conf\n"              /* 5 */
+        "[program:web]\n"                      /* 6 */
+        "command = /bin/web %(here)s\n"        /* 7 */
+        "[supervisor]\n"                       /* 8: the same section */
+        "on_fatal = shutdown\n"
+        "[program:web]\n"                      /* 10 */
+        "startsecs = 5\n"
+        "[include]\n"                          /* 12: merged, files kept */
+        "[program:web]\n");                    /* 13 */
+    t_ok(c);
+    t_has_warning(8, "[supervisor] is given again (first at line 1): merged into it, later "
+                     "keys winning");
+    t_has_warning(10, "[program:web] is given again (first at line 6)");
+    t_has_warning(12, "[include] is given again (first at line 4)");
+    char want[600];
+    snprintf(want, sizeof want, "%s/main.ini:1", t_dir);
+    const struct conf_diag *g = t_find(CONF_WARNING, 1, "[supervisord] is given again");
+    ck_assert_msg(g && strstr(g->file, "conf.d/more.conf") && strstr(g->msg, want), "%s",
+                  t_diags());
+    snprintf(want, sizeof want, "%s/main.ini:2", t_dir);
+    g = t_find(CONF_WARNING, 2, "duplicate key 'loglevel' in [supervisord]");
+    ck_assert_msg(g && strstr(g->file, "conf.d/more.conf") && strstr(g->msg, want), "%s",
+                  t_diags());
+    ck_assert_int_eq(c->loglevel, 3);                   /* the included file's, later */
+    ck_assert_str_eq(c->pidfile, "/tmp/x.pid");
+    ck_assert_int_eq(c->on_fatal, ON_FATAL_SHUTDOWN);
+    ck_assert_uint_eq(c->nprocs, 1);
+    ck_assert_uint_eq(c->nprograms, 1);
+    struct process_config *p = t_proc(c, "web");
+    ck_assert_int_eq(p->startsecs, 5);
+    ck_assert_int_eq(p->line, 6);                       /* the first header */
+    ck_assert_str_eq(p->argv[1], t_dir);                /* %(here)s of its own key's file */
+    snprintf(want, sizeof want, "%s/conf.d", t_dir);
+    ck_assert_str_eq(p->directory, want);
+    snprintf(want, sizeof want, "%s/conf.d/out.log", t_dir);
+    ck_assert_str_eq(p->stdout_log.path, want);
+    conf_free(c);
+    /* an error in a key from the included file names that file */
+    t_write("conf.d/more.conf", "[program:web]\nstartretries = many\n");
+    c = t_load("[include]\nfiles = conf.d/*.conf\n[program:web]\ncommand = /bin/web\n");
+    t_fails(c);
+    g = t_find(CONF_ERROR, 2, "startretries: invalid value 'many'");
+    ck_assert_msg(g && strstr(g->file, "conf.d/more.conf"), "%s", t_diags());
+}
+END_TEST
+
+START_TEST(test_indented_keys)
+{
+    /* an indented line continues a value only when indented deeper than
+     * its key line: keys indented alike are separate keys (configparser) */
+    struct tend_config *c = t_load(
+        "[program:a]\n"
+        "  command = /bin/a\n"         /* 2 */
+        "      --deeper\n"             /* 3: continuation */
+        "\n"
+        "  ; a comment does not end it\n"
+        "       --more\n"              /* 6: continuation still */
+        "  autostart = false\n"        /* 7: a key of its own */
+        "\t startsecs = 4\n"           /* 8: a tab counts as one character too */
+        "  [program:b]\n"              /* 9: an indented header, not deeper: a header */
+        "    command = /bin/b\n"       /* 10: after a header: a key */
+        "    directory = /tmp\n"       /* 11 */
+        "command = x\n"                /* 12: less indented: a key (replaces line 10) */
+        " autorestart = false\n");     /* 13: deeper than line 12: continuation */
+    t_ok(c);
+    struct process_config *p = t_proc(c, "a");
+    ck_assert_str_eq(p->argv[0], "/bin/a");
+    ck_assert_str_eq(p->argv[1], "--deeper");
+    ck_assert_str_eq(p->argv[2], "--more");
+    ck_assert_ptr_null(p->argv[3]);
+    ck_assert(!p->autostart);
+    ck_assert_int_eq(p->startsecs, 4);
+    p = t_proc(c, "b");
+    ck_assert_str_eq(p->directory, "/tmp");
+    ck_assert_str_eq(p->argv[0], "x");
+    ck_assert_str_eq(p->argv[1], "autorestart");
+    ck_assert_int_eq(p->autorestart, RESTART_UNEXPECTED);
+    t_has_warning(12, "duplicate key 'command' in [program:b]: this value replaces the one at "
+                      "line 10");
+    conf_free(c);
+}
+END_TEST
+
 int main(void)
 {
     conf_use_system_accounts(); /* user and group names are resolved */
@@ -350,8 +476,11 @@ int main(void)
     tcase_add_test(tc, test_colon_crlf_bom_case);
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_limits);
+    tcase_add_test(tc, test_duplicate_keys);
+    tcase_add_test(tc, test_indented_keys);
     tc = t_tcase(s, "include");
     tcase_add_test(tc, test_include);
     tcase_add_test(tc, test_include_errors);
+    tcase_add_test(tc, test_duplicate_sections);
     return t_run(s);
 }

@@ -183,7 +183,17 @@ START_TEST(test_env)
     ck_assert_int_eq(cf_parse_env("", &e, &err), 0);
     ck_assert_uint_eq(e.n, 6);
 
-    const char *bad[] = {"1A=x", "A", "A=\"x", "A=\"x\"y", "=x", "A-B=1", "A=x\"y", "A B=1"};
+    /* names as supervisord's tokenizer reads words: KEY.NAME, a-b, 1A */
+    struct env_list e3 = {0};
+    ck_assert_int_eq(cf_parse_env("KEY.NAME=1,A-B=2,1A=x,a/b(c):d+e=3", &e3, &err), 0);
+    ck_assert_uint_eq(e3.n, 4);
+    ck_assert_str_eq(t_env(&e3, "KEY.NAME"), "1");
+    ck_assert_str_eq(t_env(&e3, "A-B"), "2");
+    ck_assert_str_eq(t_env(&e3, "1A"), "x");
+    ck_assert_str_eq(t_env(&e3, "a/b(c):d+e"), "3");
+    cf_env_free(&e3);
+
+    const char *bad[] = {"A@B=x", "A", "A=\"x", "A=\"x\"y", "=x", "A=x\"y", "A B=1", "@=1"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         err = NULL;
         ck_assert_msg(cf_parse_env(bad[i], &e, &err) == -1, "accepted %s", bad[i]);
@@ -232,10 +242,17 @@ END_TEST
 START_TEST(test_names_and_util)
 {
     ck_assert(cf_valid_name("web-1.x_y"));
+    /* what supervisord accepts: all but blanks, ':' and '/' */
+    ck_assert(cf_valid_name("api+x"));
+    ck_assert(cf_valid_name("a@b~c,d!e%f"));
+    ck_assert(cf_valid_name("caf\xc3\xa9"));
     ck_assert(!cf_valid_name(""));
     ck_assert(!cf_valid_name("a:b"));
     ck_assert(!cf_valid_name("a b"));
+    ck_assert(!cf_valid_name("a\tb"));
     ck_assert(!cf_valid_name("a/b"));
+    ck_assert(!cf_valid_name("a\x01"));
+    ck_assert(!cf_valid_name("a\x7f"));
     ck_assert_uint_eq(cf_edit_distance("autorestrat", "autorestart"), 1);
     ck_assert_uint_eq(cf_edit_distance("", "abc"), 3);
     ck_assert_uint_eq(cf_edit_distance("kitten", "sitting"), 3);
