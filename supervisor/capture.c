@@ -11,6 +11,12 @@
  *    buffer (a file sink: the scratch, written at once), write it. When the
  *    output buffer cannot take the next line, the stream queues on the sink
  *    (FIFO) and stops being read once its own buffer is full.
+ *  - formatted (log_timestamp, log_format = json, *_syslog): whole lines
+ *    as above, framed by logfmt_next (cut at LINE_CUT with a marker) and
+ *    written as records by logfmt_record straight into the sink's room
+ *    (reserved for the worst case, the rest given back); each line also
+ *    goes to syslog when asked. The plain paths above never look at any of
+ *    this: a stream without these keys costs what it did before.
  */
 #include "capture.h"
 
@@ -24,10 +30,13 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fsutil.h"
 #include "log.h"
+#include "logfmt.h"
 
 #define STREAM_BUF CAPTURE_LINE_MAX
 #define PREFIX_MAX 200                    /* name bytes kept in "NAME | " */
@@ -36,10 +45,31 @@
 #define SPLICE_CHUNK (1024 * 1024)
 #define RAW_PIPE_SIZE (1024 * 1024)       /* fewer wake-ups per MiB */
 #define ROUND_BUDGET (4 * 1024 * 1024)    /* bytes per stream per loop round */
+#define LINE_CUT (STREAM_BUF - 2)         /* a full stream buffer always yields a record */
+#define FMT_SINK_BUF (LOGFMT_JSON_MAX(STREAM_BUF) + 2 * LOGFMT_HEAD_MAX)  /* worst record */
+#define SYSLOG_RETRY_MS 1000              /* reconnect to a missing syslog at most this often */
+
+_Static_assert((int)LOGFMT_STAMP_UNIX == (int)LOG_STAMP_UNIX &&
+               (int)LOGFMT_STAMP_ISO8601 == (int)LOG_STAMP_ISO8601 &&
+               (int)LOGFMT_STAMP_RFC3339MS == (int)LOG_STAMP_RFC3339MS,
+               "conf's log_timestamp values are logfmt's");
 
 enum sink_kind {
     SINK_FILE,     /* a regular file: appended, rotated, never EAGAIN */
     SINK_STREAM,   /* tend's stdout/stderr, a FIFO, a tty: may say EAGAIN */
+    SINK_NULL,     /* NONE with *_syslog: lines go to syslog only */
+};
+
+/* A syslog socket (by path), shared by the streams sending there. */
+struct slog {
+    struct slog *next;
+    char *path;
+    int fd;                   /* -1: not connected */
+    uint64_t retry_at;        /* loop_now() of the next connect attempt */
+    bool failing;             /* a loss was logged; log again when it works */
+    uint64_t lost;            /* lines dropped since it started failing */
+    time_t tm_sec;            /* local time of the stamps, per second */
+    struct tm tm;
 };
 
 struct sink {
@@ -63,7 +93,7 @@ struct sink {
     dev_t dev;                /* tend's own: what fd WHICH was at open */
     ino_t ino;
     char *obuf;
-    size_t ooff, olen;
+    size_t ooff, olen, ocap;
     struct watch w;           /* EPOLLOUT while blocked or streams queue */
     bool unpollable;
     struct capture *waiters, **waiters_tail;
@@ -80,6 +110,9 @@ struct capture {
     size_t prefix_len;
     char *buf;                    /* STREAM_BUF, whole-line mode only */
     size_t len;
+    struct logfmt *fmt;           /* formatted stream, else NULL */
+    struct slog *slog;            /* syslog destination, else NULL */
+    char *tag;                    /* syslog tag: the process name */
 };
 
 static struct {
@@ -91,6 +124,8 @@ static struct {
     size_t scratch_len;           /* formatted lines pending for scratch_sink */
     struct sink *scratch_sink;
     uint64_t written, dropped;
+    uint64_t syslog_sent, syslog_dropped;
+    struct slog *slogs;
     char why[512];                /* why the last file_open failed */
 } cs;
 
@@ -416,8 +451,10 @@ static struct sink *sink_new(enum sink_kind kind, const char *name)
     k->fd = k->splice_fd = -1;
     k->name = xstrdup(name);
     k->waiters_tail = &k->waiters;
-    if (kind == SINK_STREAM)
+    if (kind == SINK_STREAM) {
         k->obuf = xmalloc(SINK_BUF);
+        k->ocap = SINK_BUF;
+    }
     return k;
 }
 
@@ -490,6 +527,7 @@ static struct sink *sink_get(const struct log_target *t, const char **what)
     if (fstat(k->fd, &st) == 0 && !S_ISREG(st.st_mode)) {
         k->kind = SINK_STREAM;
         k->obuf = xmalloc(SINK_BUF);
+        k->ocap = SINK_BUF;
     }
     return k;
 }
@@ -525,18 +563,140 @@ static char *sink_room(struct sink *k, size_t need)
         cs.scratch_len += need;
         return p;
     }
-    if (SINK_BUF - k->olen < need && k->ooff > 0) {
+    if (k->ocap - k->olen < need && k->ooff > 0) {
         memmove(k->obuf, k->obuf + k->ooff, k->olen - k->ooff);
         k->olen -= k->ooff;
         k->ooff = 0;
     }
-    if (SINK_BUF - k->olen < need)
+    if (k->ocap - k->olen < need)
         sink_flush(k);
-    if (SINK_BUF - k->olen < need)
+    if (k->ocap - k->olen < need)
         return NULL;
     char *p = k->obuf + k->olen;
     k->olen += need;
     return p;
+}
+
+/* The last EXTRA bytes of what sink_room gave were not used. */
+static void sink_unroom(struct sink *k, size_t extra)
+{
+    if (k->kind == SINK_FILE)
+        cs.scratch_len -= extra;
+    else
+        k->olen -= extra;
+}
+
+/* ---- syslog ---- */
+
+static struct slog *slog_get(const char *path)
+{
+    for (struct slog *y = cs.slogs; y; y = y->next)
+        if (!strcmp(y->path, path))
+            return y;
+    struct slog *y = calloc(1, sizeof *y);
+    if (!y)
+        log_fatal("out of memory");
+    y->path = xstrdup(path);
+    y->fd = -1;
+    y->tm_sec = (time_t)-1;
+    y->next = cs.slogs;
+    cs.slogs = y;
+    return y;
+}
+
+/* Lines are being lost: say so once, until sending works again. */
+static void slog_lost(struct slog *y, const char *reason)
+{
+    if (!y->failing) {
+        log_warn("syslog %s: %s; lines for it are dropped until it works again", y->path,
+                 reason);
+        y->failing = true;
+        y->lost = 0;
+    }
+    y->lost++;
+    cs.syslog_dropped++;
+}
+
+static void slog_close(struct slog *y, uint64_t now)
+{
+    close_fd(&y->fd);
+    y->retry_at = now + SYSLOG_RETRY_MS;
+}
+
+/* Connect Y's non-blocking datagram socket: a missing or full syslog then
+ * costs a failed send, never a wait. */
+static void slog_connect(struct slog *y, uint64_t now)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    y->retry_at = now + SYSLOG_RETRY_MS;
+    if (strlen(y->path) >= sizeof sa.sun_path) {
+        slog_lost(y, "path too long for a socket");
+        return;
+    }
+    memcpy(sa.sun_path, y->path, strlen(y->path) + 1);
+    y->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (y->fd < 0) {
+        slog_lost(y, strerror(errno));
+        return;
+    }
+    int r;
+    do
+        r = connect(y->fd, (struct sockaddr *)&sa, sizeof sa);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        int e = errno;
+        slog_close(y, now);
+        slog_lost(y, strerror(e));
+    }
+}
+
+/* One line to S's syslog as one datagram per LOGFMT_SYSLOG_MAX bytes. */
+static void slog_send(struct capture *s, const struct logfmt_line *l, const struct timespec *ts)
+{
+    struct slog *y = s->slog;
+    uint64_t now = loop_now();
+    if (y->fd < 0) {
+        if (now < y->retry_at) {
+            slog_lost(y, "not connected");
+            return;
+        }
+        slog_connect(y, now);
+        if (y->fd < 0)
+            return;
+    }
+    if (ts->tv_sec != y->tm_sec) {
+        time_t t = ts->tv_sec;
+        if (!localtime_r(&t, &y->tm))
+            memset(&y->tm, 0, sizeof y->tm);
+        y->tm_sec = ts->tv_sec;
+    }
+    const char *p = l->p;
+    size_t left = l->len;
+    do {
+        char dg[LOGFMT_SYSLOG_MAX];
+        size_t used;
+        size_t n = logfmt_syslog(dg, sizeof dg, LOGFMT_SYSLOG_PRI, &y->tm, s->tag, p, left, &used);
+        ssize_t w;
+        do
+            w = send(y->fd, dg, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        while (w < 0 && errno == EINTR);
+        if (w < 0) {
+            int e = errno;
+            /* full (EAGAIN, ENOBUFS): drop; gone (ECONNREFUSED, ENOENT...): reconnect later */
+            if (e != EAGAIN && e != EWOULDBLOCK && e != ENOBUFS)
+                slog_close(y, now);
+            slog_lost(y, strerror(e));
+            return;
+        }
+        p += used;
+        left -= used;
+    } while (left > 0);
+    cs.syslog_sent++;
+    if (y->failing) {
+        y->failing = false;
+        log_info("syslog %s: works again (%llu lines were dropped)", y->path,
+                 (unsigned long long)y->lost);
+    }
 }
 
 /* ---- streams ---- */
@@ -559,6 +719,47 @@ static void stream_set_eof(struct capture *s)
     s->paused = false;
 }
 
+/* stream_push for a formatted stream: one record per line, stamped with
+ * the time of this push (the lines were just read). */
+static void stream_push_fmt(struct capture *s)
+{
+    struct sink *k = s->sink;
+    bool final = s->eof || s->closing;
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+        ts = (struct timespec){ 0, 0 };
+    logfmt_clock_set(&s->fmt->clock, &ts);
+    size_t pos = 0;
+    while (pos < s->len) {
+        struct logfmt_line l;
+        size_t used = logfmt_next(s->buf + pos, s->len - pos, LINE_CUT, final, &l);
+        if (!used)
+            break;
+        if (k->kind != SINK_NULL) {
+            size_t need = logfmt_record_max(s->fmt, l.len);
+            char *o = sink_room(k, need);
+            if (!o) {
+                s->waiting = true;
+                *k->waiters_tail = s;
+                k->waiters_tail = &s->wnext;
+                break;
+            }
+            sink_unroom(k, need - logfmt_record(s->fmt, &l, o));
+        }
+        if (s->slog)
+            slog_send(s, &l, &ts);
+        pos += used;
+    }
+    if (pos) {
+        memmove(s->buf, s->buf + pos, s->len - pos);
+        s->len -= pos;
+    }
+    if (k->kind == SINK_FILE)
+        scratch_flush();
+    else if (k->kind == SINK_STREAM)
+        sink_flush(k);
+}
+
 /* Hand complete lines (the last partial one too at EOF or when the buffer
  * is full of one line) to the sink, prefixed. Queues S on the sink when it
  * cannot take them now. */
@@ -569,6 +770,10 @@ static void stream_push(struct capture *s)
     size_t pos = 0;
     if (s->waiting)
         return;
+    if (s->fmt) {
+        stream_push_fmt(s);
+        return;
+    }
     while (pos < s->len) {
         char *p = s->buf + pos;
         size_t rest = s->len - pos, n;
@@ -765,6 +970,8 @@ static void stream_free(struct capture *s)
     close_fd(&s->fd);
     free(s->buf);
     free(s->prefix);
+    free(s->fmt);
+    free(s->tag);
     free(s);
     sink_unref(k);
 }
@@ -783,11 +990,19 @@ int capture_prepare(const struct log_target *t, const char *name, bool prefix, i
 {
     *cap = NULL;
     *child_fd = -1;
+    bool formatted = t->stamp != LOG_STAMP_NONE || t->format == LOG_FORMAT_JSON || t->syslog;
+    struct log_target tt;
+    if (formatted && t->kind == LOG_INHERIT) {
+        /* stamping or JSON needs the lines: through tend to the same place */
+        tt = *t;
+        tt.kind = which == 1 ? LOG_STDOUT : LOG_STDERR;
+        t = &tt;
+    }
     if (t->kind == LOG_INHERIT) {
         *child_fd = which;
         return 0;
     }
-    if (t->kind == LOG_NONE) {
+    if (t->kind == LOG_NONE && !t->syslog) {
         int fd = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0) {
             snprintf(err, errlen, "cannot open /dev/null: %s", strerror(errno));
@@ -797,7 +1012,8 @@ int capture_prepare(const struct log_target *t, const char *name, bool prefix, i
         return 0;
     }
     const char *what = "";
-    struct sink *k = sink_get(t, &what);
+    struct sink *k = t->kind == LOG_NONE ? sink_adopt(sink_new(SINK_NULL, "NONE"), 0)
+                                         : sink_get(t, &what);
     if (!k) {
         snprintf(err, errlen, "cannot open log file %s: %s", what, cs.why);
         return -1;
@@ -822,12 +1038,30 @@ int capture_prepare(const struct log_target *t, const char *name, bool prefix, i
         log_fatal("out of memory");
     s->sink = k;
     s->fd = p[0];
-    s->whole_lines = prefix || k->kind != SINK_FILE;
+    s->whole_lines = prefix || k->kind != SINK_FILE || formatted;
     if (s->whole_lines)
         s->buf = xmalloc(STREAM_BUF);
     else
         (void)fcntl(p[0], F_SETPIPE_SZ, RAW_PIPE_SIZE); /* best effort */
-    if (prefix) {
+    if (formatted) {
+        s->fmt = xmalloc(sizeof *s->fmt);
+        logfmt_init(s->fmt, t->format == LOG_FORMAT_JSON ? LOGFMT_JSON : LOGFMT_TEXT,
+                    (enum logfmt_stamp)t->stamp, name, prefix, which == 2 ? "stderr" : "stdout");
+        if (k->kind == SINK_STREAM && k->ocap < FMT_SINK_BUF) {
+            /* room for the longest record: JSON may be 6 times the line */
+            char *b = realloc(k->obuf, FMT_SINK_BUF);
+            if (!b)
+                log_fatal("out of memory");
+            k->obuf = b;
+            k->ocap = FMT_SINK_BUF;
+        }
+        if (t->syslog) {
+            s->slog = slog_get(t->syslog_socket ? t->syslog_socket : "/dev/log");
+            const char *colon = strrchr(name, ':');   /* "g:web" is web to syslog */
+            s->tag = xstrdup(colon ? colon + 1 : name);
+        }
+        (void)fcntl(p[0], F_SETPIPE_SZ, RAW_PIPE_SIZE); /* fewer, larger reads */
+    } else if (prefix) {
         size_t nl = strlen(name);
         if (nl > PREFIX_MAX)
             nl = PREFIX_MAX;
@@ -936,6 +1170,13 @@ void capture_teardown(void)
     }
     while (cs.sinks)
         sink_free(cs.sinks);
+    while (cs.slogs) {
+        struct slog *y = cs.slogs;
+        cs.slogs = y->next;
+        close_fd(&y->fd);
+        free(y->path);
+        free(y);
+    }
     free(cs.scratch);
     memset(&cs, 0, sizeof cs);
 }
@@ -955,6 +1196,8 @@ void capture_get_stats(struct capture_stats *st)
     memset(st, 0, sizeof *st);
     st->written = cs.written;
     st->dropped = cs.dropped;
+    st->syslog_sent = cs.syslog_sent;
+    st->syslog_dropped = cs.syslog_dropped;
     for (struct capture *s = cs.streams; s; s = s->next)
         st->streams++;
     for (struct sink *k = cs.sinks; k; k = k->next)

@@ -36,6 +36,17 @@
  * so opened. Every open is O_NONBLOCK: a FIFO without a reader fails (ENXIO)
  * and one with a reader becomes a stream sink, whole lines and EPOLLOUT.
  *
+ * Formats (log_timestamp, log_format = json, stdout_syslog/stderr_syslog;
+ * see logfmt.h): such a stream is always read in whole lines, each line
+ * becoming one record ("STAMP NAME | line", or one JSON object); a line
+ * longer than CAPTURE_LINE_MAX - 2 bytes is cut into records marked as
+ * partial. An inherit target is then captured to tend's stdout/stderr, and
+ * NONE with syslog sends to syslog only. Syslog gets one datagram per line
+ * (tag: the process name, facility user, priority info, as supervisord) on
+ * a non-blocking socket: when it is missing or full the line is dropped
+ * and counted (logged once until it works again; reconnects at most once a
+ * second). Streams without these keys take the paths above, unchanged.
+ *
  * All state is module-level (one tend, one loop). Not thread-safe.
  */
 #ifndef TEND_CAPTURE_H
@@ -93,6 +104,8 @@ bool capture_reading(const struct capture *cap);
 struct capture_stats {
     uint64_t written;      /* bytes delivered to sinks */
     uint64_t dropped;      /* bytes lost to write errors / exit timeout */
+    uint64_t syslog_sent;     /* lines sent to syslog */
+    uint64_t syslog_dropped;  /* lines not sent: syslog missing or full */
     unsigned streams;      /* live streams, released or not */
     unsigned sinks;        /* open sinks */
 };

@@ -18,10 +18,12 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "logfmt.h"
 #include "loop.h"
 
 #define QUEUE_SIZE (64 * 1024)
-#define LINE_SIZE 2048
+#define LINE_SIZE 2048                                  /* a message, cut there */
+#define LINE_BUF (LOGFMT_JSON_MAX(LINE_SIZE) + 256)     /* one line as written */
 #define LAST_FLUSH_MS 500   /* at exit and in log_fatal */
 
 enum how {
@@ -42,17 +44,58 @@ static struct {
     struct watch w;      /* EPOLLOUT while bytes are queued */
     bool unpollable;     /* epoll refused the fd (a regular file never waits) */
     bool exit_hook;
-} lg = { .level = LOG_INFO, .fd = -1 };
+    bool json;           /* logformat = json */
+    uint64_t maxbytes;   /* rotate the logfile at this size; 0: never */
+    int backups;
+    bool rotatable;      /* the logfile is a regular file */
+    uint64_t size;       /* its size as we wrote it */
+    char rotate_err[600];   /* why the last rotation failed, to be logged */
+} lg = { .level = LOG_INFO, .fd = -1, .maxbytes = 50ULL * 1024 * 1024, .backups = 10 };
 
 static char queue[QUEUE_SIZE];
 
 static const char *const level_names[] = { "ERROR", "WARN", "INFO", "DEBUG" };
+static const char *const json_levels[] = { "error", "warn", "info", "debug" };
 
 void log_set_level(int level) { lg.level = level; }
+
+void log_configure(uint64_t maxbytes, int backups, bool json)
+{
+    lg.maxbytes = maxbytes;
+    lg.backups = backups < 0 ? 0 : backups;
+    lg.json = json;
+}
+
+/* {"time": "...", "name": "tend", "pid": 42, "level": "info", "message": "..."} */
+static size_t format_json(char *buf, size_t len, int level, const char *fmt, va_list ap)
+{
+    char msg[LINE_SIZE];
+    int m = vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t ml = m < 0 ? 0 : (size_t)m >= sizeof msg ? sizeof msg - 1 : (size_t)m;
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+        ts = (struct timespec){ 0, 0 };
+    struct logfmt_clock c;
+    logfmt_clock_init(&c, LOGFMT_STAMP_RFC3339MS);
+    logfmt_clock_set(&c, &ts);
+    /* LINE_BUF holds any message escaped; a smaller BUF gets a shorter one */
+    size_t room = len > 160 ? (len - 160) / 6 : 0;
+    if (ml > room)
+        ml = room;
+    int n = snprintf(buf, len, "{\"time\": \"%s\", \"name\": \"tend\", \"pid\": %d, "
+                     "\"level\": \"%s\", \"message\": \"", c.text, (int)getpid(),
+                     json_levels[level < 0 ? 0 : level > 3 ? 3 : level]);
+    size_t o = n > 0 && (size_t)n < len ? (size_t)n : 0;
+    o += logfmt_json_escape(buf + o, msg, ml);
+    memcpy(buf + o, "\"}\n", 3);
+    return o + 3;
+}
 
 /* "2026-11-27 10:00:00 tend[42]: LEVEL message\n" into BUF; its length. */
 static size_t format_line(char *buf, size_t len, int level, const char *fmt, va_list ap)
 {
+    if (lg.json)
+        return format_json(buf, len, level, fmt, ap);
     time_t now = time(NULL);
     struct tm tm;
     localtime_r(&now, &tm);
@@ -117,6 +160,7 @@ static void q_flush(void)
         ssize_t w = dest_write(queue + lg.qoff, lg.qlen - lg.qoff);
         if (w > 0) {
             lg.qoff += (size_t)w;
+            lg.size += (uint64_t)w;
             continue;
         }
         if (w < 0 && errno == EINTR)
@@ -156,7 +200,7 @@ static bool q_notice(size_t extra)
 {
     if (!lg.dropped)
         return true;
-    char buf[256];
+    char buf[1024];
     size_t n = format_linef(buf, sizeof buf, LOG_WARN,
                             "%llu log line%s dropped (log destination not keeping up)",
                             lg.dropped, lg.dropped == 1 ? "" : "s");
@@ -277,6 +321,15 @@ int log_open(const char *path)
         errno = e;
         return -1;
     }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    lg.rotatable = S_ISREG(st.st_mode);
+    lg.size = lg.rotatable ? (uint64_t)st.st_size : 0;
     if (path != lg.path) {
         char *copy = strdup(path);
         if (!copy) {
@@ -309,16 +362,63 @@ void log_attach(struct loop *l)
     }
 }
 
+/* logfile -> logfile.1 -> ... -> logfile.N, then a fresh logfile (0
+ * backups: truncated), as supervisord and capture.c rotate. Renames are
+ * relative to the folder opened safely. A failure is kept in rotate_err
+ * (logging it from here would recurse) and the old file is kept. */
+static void rotate(void)
+{
+    char why[512] = "";
+    const char *base;
+    int dir = fs_open_parent(lg.path, false, &base, why, sizeof why);
+    if (dir < 0) {
+        snprintf(lg.rotate_err, sizeof lg.rotate_err, "cannot rotate %s: %s", lg.path, why);
+        lg.size = 0;   /* try again after another maxbytes */
+        return;
+    }
+    for (int i = lg.backups - 1; i >= 0; i--) {
+        char a[NAME_MAX + 16], b[NAME_MAX + 16];
+        snprintf(a, sizeof a, i ? "%s.%d" : "%s", base, i);
+        snprintf(b, sizeof b, "%s.%d", base, i + 1);
+        if (renameat(dir, a, dir, b) < 0 && errno != ENOENT && !lg.rotate_err[0])
+            snprintf(lg.rotate_err, sizeof lg.rotate_err, "cannot rename %s to %s: %s", a, b,
+                     strerror(errno));
+    }
+    close(dir);
+    int fd = fs_open_log(lg.path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_TRUNC, 0644,
+                         false, why, sizeof why);
+    if (fd < 0) {
+        snprintf(lg.rotate_err, sizeof lg.rotate_err, "cannot reopen %s after rotation: %s",
+                 lg.path, why);
+        lg.size = 0;
+        return;
+    }
+    set_dest(fd, true, HOW_WRITE);
+    lg.size = 0;
+}
+
 /* Queue one formatted line and write what the destination takes now. */
 static void emit(const char *line, size_t n)
 {
     if (lg.fd < 0)
         use_stderr();
     q_flush();
+    /* rotate between whole lines, once what was queued is written */
+    if (lg.path && lg.rotatable && lg.maxbytes && lg.size > 0 && lg.size + n > lg.maxbytes &&
+        lg.qoff == lg.qlen)
+        rotate();
     if (!q_notice(n) || !q_room(n)) {
         lg.dropped++;
     } else {
         q_put(line, n);
+        q_flush();
+    }
+    if (lg.rotate_err[0]) {
+        char buf[1024];
+        size_t m = format_linef(buf, sizeof buf, LOG_ERROR, "%s", lg.rotate_err);
+        lg.rotate_err[0] = '\0';
+        if (q_room(m))
+            q_put(buf, m);
         q_flush();
     }
     arm();
@@ -327,7 +427,7 @@ static void emit(const char *line, size_t n)
 static void log_vmsg(int level, const char *fmt, va_list ap)
 {
     int saved = errno;
-    char buf[LINE_SIZE];
+    char buf[LINE_BUF];
     size_t n = format_line(buf, sizeof buf, level, fmt, ap);
     emit(buf, n);
     errno = saved;

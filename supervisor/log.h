@@ -28,11 +28,21 @@
 #ifndef TEND_LOG_H
 #define TEND_LOG_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 struct loop;
 
 enum log_level { LOG_ERROR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
 
 void log_set_level(int level);
+/* [supervisor] logfile_maxbytes, logfile_backups, logformat: rotate the
+ * logfile (not stderr, not a FIFO) before a line would take it past
+ * MAXBYTES (0: never), keeping BACKUPS files (name.1 ... name.N; 0: the
+ * file is truncated), as supervisord does; lines as JSON objects
+ * {"time": RFC 3339 UTC with ms, "name": "tend", "pid", "level",
+ * "message"} when JSON. Defaults 50 MB, 10, text. From the next line on. */
+void log_configure(uint64_t maxbytes, int backups, bool json);
 /* Send messages to PATH (appended) instead of stderr; NULL = stderr.
  * Returns 0, or -1 with errno (the old destination is kept); the reason
  * (e.g. "refusing to follow symlink ...") is then logged at ERROR. Lines
