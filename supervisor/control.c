@@ -603,8 +603,8 @@ static void fill_rec(const struct process *p, struct status_rec *r, char *exitbu
     *r = (struct status_rec){
         .name = p->cfg->fullname, .state = (char *)pstate_name(p->state), .pid = p->pid,
         .exit = exitbuf, .restarts = p->restarts, .since = (long long)p->since,
-        .fine = p->state == PS_RUNNING || proc_finished_ok(p),
-        .desc = desc, .text = (char *)p->status_text,
+        .fine = (p->state == PS_RUNNING && !p->unhealthy) || proc_finished_ok(p),
+        .desc = desc, .text = (char *)p->status_text, .health = (char *)proc_health(p),
     };
 }
 

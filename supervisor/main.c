@@ -267,6 +267,7 @@ int main(int argc, char **argv)
     /* tend -- CMD alone stands in for tini: quiet unless something is wrong. */
     int level = o.config ? cfg->loglevel : LOG_WARN;
     log_set_level(o.verbose > 0 ? LOG_DEBUG : o.verbose < 0 ? LOG_WARN : level);
+    log_configure(cfg->logfile_maxbytes, cfg->logfile_backups, cfg->logformat == LOG_FORMAT_JSON);
     if (cfg->logfile && log_open(cfg->logfile) < 0) {
         fprintf(stderr, "tend: cannot open logfile %s: %s\n", cfg->logfile, strerror(errno));
         conf_free(cfg);

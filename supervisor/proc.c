@@ -16,13 +16,13 @@
 #include "capture.h"
 #include "log.h"
 #include "notify.h"
+#include "probe.h"
 #include "spawn.h"
 
 extern char **environ;
 
-/* A crash loop after RUNNING: restart at once, then 1 s, 2 s, 4 s ... 60 s;
- * a run this long without exit forgets the earlier crashes. */
-#define CRASH_DELAY_CAP_MS 60000
+/* A crash loop after RUNNING waits conf_backoff_delay_ms (at once, then
+ * 1 s, 2 s, 4 s ... backoff_max); a run this long forgets the crashes. */
 #define STABLE_RUN_MS 60000
 
 static const char *const state_names[PS_COUNT] = {
@@ -71,6 +71,9 @@ void proc_free(struct process *p)
         capture_release(p->err);
     if (p->notify)
         notify_close(p->notify);
+    probe_free(p->ready_probe);
+    probe_free(p->health_probe);
+    free(p->restart_times);
     free(p->exe);
     free(p->deps);
     free(p->dependents);
@@ -114,6 +117,13 @@ void proc_set_config(struct process *p, struct process_config *cfg)
     if (p->cfg != cfg) {
         free(p->exe); /* found for the old command: a new config may name another */
         p->exe = NULL;
+        if (!proc_alive(p)) {
+            /* made for the old probe specs; a running one keeps them (a
+             * config swapped in while up is the same in all of that) */
+            probe_free(p->ready_probe);
+            probe_free(p->health_probe);
+            p->ready_probe = p->health_probe = NULL;
+        }
     }
     p->cfg = cfg;
 }
@@ -157,6 +167,35 @@ int proc_link_dependents(struct process **v, size_t n)
 static void set_state(struct process *p, enum pstate s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+static void on_health(void *arg, bool ok, const char *reason);
+
+/* Readiness is probed while STARTING (do_spawn starts it), health while
+ * RUNNING: any other state stops them, so a program without probes, or not
+ * up, costs no timer and no descriptor. */
+static void probes_follow(struct process *p, enum pstate old)
+{
+    const struct process_config *c = p->cfg;
+    if (p->ready_probe && p->state != PS_STARTING)
+        probe_cancel(p->ready_probe);
+    if (p->state != PS_RUNNING) {
+        if (p->health_probe)
+            probe_cancel(p->health_probe);
+        p->health_failures = 0;
+        p->unhealthy = p->health_known = false;
+        return;
+    }
+    if (old == PS_RUNNING || c->healthcheck.kind == PROBE_NONE)
+        return;
+    if (!p->health_probe)
+        p->health_probe = probe_new(p->host->loop, &c->healthcheck, c->fullname, on_health, p);
+    if (!p->health_probe) {
+        log_error("%s: out of memory for its healthcheck; not checked", c->fullname);
+        return;
+    }
+    probe_every(p->health_probe, (unsigned)c->healthcheck_interval_ms,
+                (unsigned)c->healthcheck_interval_ms, (unsigned)c->healthcheck_timeout_ms);
+}
+
 static void set_state(struct process *p, enum pstate s, const char *fmt, ...)
 {
     enum pstate old = p->state;
@@ -172,6 +211,7 @@ static void set_state(struct process *p, enum pstate s, const char *fmt, ...)
     p->since = time(NULL);
     if (s == PS_RUNNING)
         p->running_at = loop_now();
+    probes_follow(p, old);
     if (p->reason[0])
         log_info("%s: %s -> %s (%s)", p->cfg->fullname, pstate_name(old), pstate_name(s),
                  p->reason);
@@ -183,6 +223,13 @@ static void set_state(struct process *p, enum pstate s, const char *fmt, ...)
 bool proc_alive(const struct process *p)
 {
     return p->pid > 0 || p->group_wait;
+}
+
+const char *proc_health(const struct process *p)
+{
+    if (p->state != PS_RUNNING || !p->health_known)
+        return "";
+    return p->unhealthy ? "unhealthy" : "healthy";
 }
 
 bool proc_busy(const struct process *p)
@@ -227,8 +274,11 @@ void proc_describe(const struct process *p, char *buf, size_t len)
     case PS_RUNNING:
     case PS_STOPPING: {
         uint64_t up = (loop_now() - p->started_at) / 1000;
-        snprintf(buf, len, "pid %d, uptime %u:%02u:%02u", (int)p->pid, (unsigned)(up / 3600),
-                 (unsigned)(up / 60 % 60), (unsigned)(up % 60));
+        int n = snprintf(buf, len, "pid %d, uptime %u:%02u:%02u", (int)p->pid,
+                         (unsigned)(up / 3600), (unsigned)(up / 60 % 60), (unsigned)(up % 60));
+        if (p->state == PS_RUNNING && p->unhealthy && n > 0 && (size_t)n < len)
+            snprintf(buf + n, len - (size_t)n, ", unhealthy (%u failures: %s)",
+                     p->health_failures, p->probe_reason);
         break;
     }
     case PS_BACKOFF:
@@ -349,11 +399,15 @@ static void env_free(struct envbuf *e)
     free(e->owned);
 }
 
-static int build_env(struct process *p, struct envbuf *e, const char *notify_addr)
+/* 0, or -1 with ERR (an environment file that cannot be read, or out of
+ * memory): a failed start. */
+static int build_env(struct process *p, struct envbuf *e, const char *notify_addr, char *err,
+                     size_t errlen)
 {
     const struct process_config *c = p->cfg;
     size_t n = 0;
     int rc = 0;
+    snprintf(err, errlen, "out of memory building the environment");
     for (char **ev = environ; ev && *ev; ev++)
         n++;
     if (env_reserve(e, n + c->environment.n + 8) < 0)
@@ -374,8 +428,16 @@ static int build_env(struct process *p, struct envbuf *e, const char *notify_add
         e->v[e->n++] = *ev; /* tend's environment has no duplicate keys */
     }
     e->v[e->n] = NULL;
-    for (size_t i = 0; i < c->environment.n; i++)
-        rc |= env_put(e, c->environment.v[i].key, c->environment.v[i].value);
+    /* environment files are read at every start, so an edit counts at the
+     * next one; the order of precedence is conf's */
+    struct env_list vars = { 0 };
+    if (conf_env_resolve(c, &vars, err, errlen) < 0) {
+        conf_env_free(&vars);
+        return -1;
+    }
+    for (size_t i = 0; i < vars.n; i++)
+        rc |= env_put(e, vars.v[i].key, vars.v[i].value);
+    conf_env_free(&vars);
     if (c->user) {
         struct passwd *pw = getpwnam(c->user);
         if (pw) {
@@ -526,6 +588,34 @@ static void spawn_request(const struct process *p, const int fd[3], char **envp,
     };
 }
 
+static void on_ready(void *arg, bool ok, const char *reason);
+
+/* The probe objects of this run, with the program's user, environment and
+ * directory for exec: probes. Out of memory: logged, and the program runs
+ * unprobed (readiness then falls back to the startsecs timer's verdict). */
+static void prepare_probes(struct process *p, const struct spawn_req *req)
+{
+    const struct process_config *c = p->cfg;
+    struct probe_exec x = {
+        .envp = req->envp, .directory = req->directory, .umask_set = req->umask_set,
+        .umask = req->umask, .set_user = req->set_user, .user = req->user, .uid = req->uid,
+        .gid = req->gid,
+    };
+    if (c->ready == READY_PROBE) {
+        if (!p->ready_probe)
+            p->ready_probe = probe_new(p->host->loop, &c->ready_probe, c->fullname, on_ready, p);
+        if (!p->ready_probe || probe_set_exec(p->ready_probe, &x) < 0)
+            log_error("%s: out of memory for its readiness probe", c->fullname);
+    }
+    if (c->healthcheck.kind != PROBE_NONE) {
+        if (!p->health_probe)
+            p->health_probe = probe_new(p->host->loop, &c->healthcheck, c->fullname, on_health,
+                                        p);
+        if (!p->health_probe || probe_set_exec(p->health_probe, &x) < 0)
+            log_error("%s: out of memory for its healthcheck", c->fullname);
+    }
+}
+
 /* Spawn P with its current config: STARTING (or RUNNING at once with
  * startsecs = 0), or a failed start. */
 static void do_spawn(struct process *p)
@@ -557,10 +647,8 @@ static void do_spawn(struct process *p)
         goto fail;
     if (c->ready == READY_NOTIFY && open_notify(p, err, sizeof err) < 0)
         goto fail;
-    if (build_env(p, &env, p->notify ? notify_address(p->notify) : NULL) < 0) {
-        snprintf(err, sizeof err, "out of memory building the environment");
+    if (build_env(p, &env, p->notify ? notify_address(p->notify) : NULL, err, sizeof err) < 0)
         goto fail;
-    }
     /* The PATH search is done once per config (proc_set_config forgets it),
      * not at every restart. */
     if (!p->exe)
@@ -569,6 +657,8 @@ static void do_spawn(struct process *p)
     spawn_request(p, fd, env.v, &req);
     pid_t pid = spawn_process(&req, err, sizeof err, &code);
     close_stdio(fd, h->devnull);
+    if (pid > 0)
+        prepare_probes(p, &req);
     env_free(&env);
     if (pid < 0) {
         free(p->exe); /* the file may have moved: search again next time */
@@ -590,6 +680,14 @@ static void do_spawn(struct process *p)
     }
     timer_arm(h->loop, &p->timer, (uint64_t)c->startsecs * 1000);
     set_state(p, PS_STARTING, NULL);
+    if (p->state == PS_STARTING && p->pid == pid && c->ready == READY_PROBE && p->ready_probe) {
+        /* each try lasts at most the healthcheck timeout, never past startsecs */
+        unsigned tmo = (unsigned)c->healthcheck_timeout_ms;
+        if ((uint64_t)tmo > (uint64_t)c->startsecs * 1000)
+            tmo = (unsigned)c->startsecs * 1000;
+        p->probe_reason[0] = 0;
+        probe_every(p->ready_probe, 0, (unsigned)c->ready_interval_ms, tmo ? tmo : 1);
+    }
     return;
 
 fail:
@@ -609,6 +707,53 @@ static void begin_restart(struct process *p)
 {
     p->restarts++;
     do_spawn(p);
+}
+
+/* The wait before retry number N of a failed start: 1 s, 2 s, 3 s... as
+ * supervisord, at most backoff_max (startretries = forever must not wait
+ * for ever longer), never less than restart_delay. */
+static uint64_t backoff_retry_ms(const struct process_config *c, unsigned n)
+{
+    uint64_t d = (uint64_t)n * 1000;
+    if (c->backoff_max_ms > 0 && d > (uint64_t)c->backoff_max_ms)
+        d = (uint64_t)c->backoff_max_ms;
+    if (d < (uint64_t)c->restart_delay_ms)
+        d = (uint64_t)c->restart_delay_ms;
+    return d;
+}
+
+/* restart_limit_count automatic restarts within restart_limit_interval
+ * already: FATAL instead of one more (so on_fatal = shutdown can end a
+ * container whose helper keeps crashing). True when it went FATAL. */
+static bool restart_limited(struct process *p, const char *what)
+{
+    const struct process_config *c = p->cfg;
+    if (c->restart_limit_count <= 0)
+        return false;
+    size_t cap = (size_t)c->restart_limit_count;
+    if (p->restart_times_cap != cap) {
+        uint64_t *v = calloc(cap, sizeof *v);
+        if (!v)
+            return false; /* out of memory: no limit, rather than no restart */
+        free(p->restart_times);
+        p->restart_times = v;
+        p->restart_times_cap = cap;
+        p->nrestart_times = p->restart_times_head = 0;
+    }
+    uint64_t now = loop_now();
+    size_t oldest = (p->restart_times_head + cap - p->nrestart_times) % cap;
+    if (p->nrestart_times == cap &&
+        now - p->restart_times[oldest] <= (uint64_t)c->restart_limit_interval_ms) {
+        p->nrestart_times = 0;
+        set_state(p, PS_FATAL, "%s; restarted %d times in %d s (restart_limit_count)", what,
+                  c->restart_limit_count, c->restart_limit_interval_ms / 1000);
+        return true;
+    }
+    p->restart_times[p->restart_times_head] = now;
+    p->restart_times_head = (p->restart_times_head + 1) % cap;
+    if (p->nrestart_times < cap)
+        p->nrestart_times++;
+    return false;
 }
 
 /* An attempt to start did not reach RUNNING (spawn error, early exit,
@@ -634,9 +779,14 @@ static void start_failed(struct process *p, const char *why)
         set_state(p, PS_FATAL, "%s; gave up after %u tries", why, p->failed_starts);
         return;
     }
-    timer_arm(h->loop, &p->timer, (uint64_t)p->failed_starts * 1000);
-    set_state(p, PS_BACKOFF, "%s; retry %u of %d in %u s", why, p->failed_starts,
-              p->cfg->startretries, p->failed_starts);
+    uint64_t delay = backoff_retry_ms(p->cfg, p->failed_starts);
+    timer_arm(h->loop, &p->timer, delay);
+    if (p->cfg->startretries == CONF_RETRIES_FOREVER)
+        set_state(p, PS_BACKOFF, "%s; retry %u in %llu s", why, p->failed_starts,
+                  (unsigned long long)(delay / 1000));
+    else
+        set_state(p, PS_BACKOFF, "%s; retry %u of %d in %llu s", why, p->failed_starts,
+                  p->cfg->startretries, (unsigned long long)(delay / 1000));
 }
 
 static void exited_running(struct process *p, int status, const char *what)
@@ -655,12 +805,9 @@ static void exited_running(struct process *p, int status, const char *what)
     if (now - p->started_at >= STABLE_RUN_MS)
         p->crashes = 0;
     p->crashes++;
-    uint64_t delay = 0;
-    if (p->crashes > 1) {
-        delay = 1000ULL << (p->crashes - 2 < 6 ? p->crashes - 2 : 6);
-        if (delay > CRASH_DELAY_CAP_MS)
-            delay = CRASH_DELAY_CAP_MS;
-    }
+    if (restart_limited(p, what))
+        return;
+    uint64_t delay = conf_backoff_delay_ms(c, p->crashes);
     if (delay == 0) {
         set_state(p, PS_EXITED, "%s%s; restarting", what, expected ? "" : ", not expected");
         if (p->state == PS_EXITED && !timer_armed(&p->timer) && !proc_busy(p))
@@ -668,8 +815,9 @@ static void exited_running(struct process *p, int status, const char *what)
         return;
     }
     timer_arm(h->loop, &p->timer, delay);
-    set_state(p, PS_EXITED, "%s%s; restarting in %llu s", what, expected ? "" : ", not expected",
-              (unsigned long long)(delay / 1000));
+    set_state(p, PS_EXITED, "%s%s; restarting in %llu.%llu s", what,
+              expected ? "" : ", not expected", (unsigned long long)(delay / 1000),
+              (unsigned long long)(delay % 1000 / 100));
 }
 
 static void start_or_wait(struct process *p);
@@ -788,12 +936,18 @@ void proc_exited(struct process *p, int status)
     describe_exit(status, what, sizeof what);
     switch (p->state) {
     case PS_STARTING:
-        if (p->ready_timed_out)
+        if (p->ready_timed_out && p->cfg->ready == READY_PROBE) {
+            char why[160];
+            snprintf(why, sizeof why, "not ready within startsecs (%s)",
+                     p->probe_reason[0] ? p->probe_reason : "no probe answered");
+            start_failed(p, why);
+        } else if (p->ready_timed_out) {
             start_failed(p, "no READY=1 within startsecs");
-        else if (p->is_main)
+        } else if (p->is_main) {
             set_state(p, PS_EXITED, "%s", what);
-        else
+        } else {
             start_failed(p, what);
+        }
         break;
     case PS_RUNNING:
         p->stop_pending = false; /* nothing left to stop */
@@ -828,8 +982,13 @@ static void on_timer(struct loop *l, struct timer *t)
             p->failed_starts = 0;
             set_state(p, PS_RUNNING, "up for %d s", p->cfg->startsecs);
         } else {
-            log_warn("%s: no READY=1 within %d s, killing it", p->cfg->fullname,
-                     p->cfg->startsecs);
+            if (p->cfg->ready == READY_PROBE)
+                log_warn("%s: not ready within %d s (%s), killing it", p->cfg->fullname,
+                         p->cfg->startsecs,
+                         p->probe_reason[0] ? p->probe_reason : "no probe answered");
+            else
+                log_warn("%s: no READY=1 within %d s, killing it", p->cfg->fullname,
+                         p->cfg->startsecs);
             p->ready_timed_out = true;
             send_signal(p, SIGKILL, true);
         }
@@ -877,6 +1036,85 @@ void proc_ready(struct process *p)
     timer_disarm(p->host->loop, &p->timer);
     p->failed_starts = 0;
     set_state(p, PS_RUNNING, "READY=1");
+}
+
+/* ready = PROBE: one try ended. */
+static void on_ready(void *arg, bool ok, const char *reason)
+{
+    struct process *p = arg;
+    if (p->state != PS_STARTING)
+        return;
+    if (!ok) {
+        snprintf(p->probe_reason, sizeof p->probe_reason, "%s", reason);
+        log_debug("%s: not ready yet: %s", p->cfg->fullname, reason);
+        return;
+    }
+    probe_cancel(p->ready_probe);
+    timer_disarm(p->host->loop, &p->timer);
+    p->failed_starts = 0;
+    set_state(p, PS_RUNNING, "ready: its probe answered");
+}
+
+static bool restart_limited(struct process *p, const char *what);
+static int stop_request(struct process *p, int sig, bool *already);
+
+/* healthcheck: one check ended. Failures within the start period do not
+ * count; healthcheck_retries in a row make the program unhealthy (logged
+ * with the reason, shown by status), which the action then answers. */
+static void on_health(void *arg, bool ok, const char *reason)
+{
+    struct process *p = arg;
+    const struct process_config *c = p->cfg;
+    if (p->state != PS_RUNNING)
+        return;
+    if (ok) {
+        bool news = !p->health_known || p->unhealthy;
+        if (p->unhealthy)
+            log_info("%s: healthy again", c->fullname);
+        p->health_failures = 0;
+        p->unhealthy = false;
+        p->health_known = true;
+        if (news)
+            notify_change(p, p->state);
+        return;
+    }
+    if (loop_now() - p->running_at < (uint64_t)c->healthcheck_start_period_ms) {
+        log_debug("%s: health check failed in the start period: %s", c->fullname, reason);
+        return;
+    }
+    p->health_failures++;
+    snprintf(p->probe_reason, sizeof p->probe_reason, "%s", reason);
+    if (p->unhealthy || p->health_failures < (unsigned)c->healthcheck_retries) {
+        log_debug("%s: health check failed (%u in a row): %s", c->fullname,
+                  p->health_failures, reason);
+        return;
+    }
+    p->unhealthy = true;
+    p->health_known = true;
+    log_warn("%s: unhealthy (%u failures: %s)%s", c->fullname, p->health_failures, reason,
+             c->healthcheck_action == HEALTH_RESTART ? ", restarting it"
+             : c->healthcheck_action == HEALTH_STOP  ? ", stopping it"
+                                                     : "");
+    notify_change(p, p->state);
+    if (p->state != PS_RUNNING)
+        return;
+    bool already;
+    switch (c->healthcheck_action) {
+    case HEALTH_RESTART:
+        if (p->is_main || restart_limited(p, "unhealthy"))
+            break;
+        p->restarts++;
+        p->pending_start = false;
+        p->dep_stopped = false;
+        stop_request(p, c->stopsignal, &already);
+        p->restart_after_stop = true;
+        break;
+    case HEALTH_STOP:
+        proc_stop(p, &already);
+        break;
+    case HEALTH_NONE:
+        break;
+    }
 }
 
 static void on_notify(void *arg, pid_t sender, const struct notify_msg *m)

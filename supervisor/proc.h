@@ -35,6 +35,7 @@
 #include "spawn.h"
 
 struct capture;
+struct probe;
 struct process;
 
 enum pstate {
@@ -115,6 +116,14 @@ struct process {
     struct capture *out, *err; /* log capture streams of the current run */
     struct notify *notify;     /* sd_notify socket, ready = notify only */
     pid_t notify_mainpid;      /* MAINPID= (0 = the spawned pid) */
+    struct probe *ready_probe; /* ready = PROBE: tried while STARTING */
+    struct probe *health_probe; /* healthcheck: tried while RUNNING */
+    char probe_reason[96];     /* why the last probe failed */
+    unsigned health_failures;  /* failed health checks in a row */
+    bool unhealthy;            /* health_failures reached healthcheck_retries */
+    bool health_known;         /* a health check answered since RUNNING */
+    uint64_t *restart_times;   /* ring of the last automatic restarts */
+    size_t nrestart_times, restart_times_cap, restart_times_head;
 };
 
 /* NULL when out of memory. */
@@ -179,8 +188,11 @@ bool proc_alive(const struct process *p);
 bool proc_busy(const struct process *p);
 /* A finished program: EXITED with an expected code and not to be restarted. */
 bool proc_finished_ok(const struct process *p);
+/* "healthy", "unhealthy", or "" (no healthcheck, or none answered yet). */
+const char *proc_health(const struct process *p);
 /* "pid 1234, uptime 0:01:02" / "Exited too quickly (process log may have
- * details)" / "exit status 3" / "Not started"... as supervisorctl shows. */
+ * details)" / "exit status 3" / "Not started"... as supervisorctl shows;
+ * ", unhealthy (3 failures: HTTP status 503)" after an unhealthy one. */
 void proc_describe(const struct process *p, char *buf, size_t len);
 /* The last exit as the status file writes it: "-", "0", "3", "SIGKILL". */
 void proc_exit_string(const struct process *p, char *buf, size_t len);

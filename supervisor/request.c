@@ -223,14 +223,14 @@ static bool parse_long(const char *s, long long lo, long long hi, long long *out
 
 int status_rec_parse(char *line, struct status_rec *r)
 {
-    char *f[9];
+    char *f[10];
     int n = 0;
     char *p = line;
     size_t len = strlen(line);
     if (len && line[len - 1] == '\n')
         line[--len] = '\0';
     for (;;) {
-        if (n == 9)
+        if (n == 10)
             return -1;
         f[n++] = p;
         char *tab = strchr(p, '\t');
@@ -239,7 +239,7 @@ int status_rec_parse(char *line, struct status_rec *r)
         *tab = '\0';
         p = tab + 1;
     }
-    if (n != 9 || !*f[0] || !*f[1])
+    if (n < 9 || !*f[0] || !*f[1])
         return -1;
     long long v;
     r->name = f[0];
@@ -259,6 +259,7 @@ int status_rec_parse(char *line, struct status_rec *r)
     r->fine = f[6][0] == '1';
     r->desc = f[7];
     r->text = f[8];
+    r->health = n > 9 ? f[9] : f[8] + strlen(f[8]); /* "" */
     return 0;
 }
 
@@ -303,7 +304,11 @@ int status_rec_format(char *buf, size_t size, const struct status_rec *r)
         return -1;
     buf[n++] = '\t';
     buf[n] = '\0';
-    if (!put_clean(buf, size, &n, r->text))
+    if (!put_clean(buf, size, &n, r->text) || n + 1 >= size)
+        return -1;
+    buf[n++] = '\t';
+    buf[n] = '\0';
+    if (!put_clean(buf, size, &n, r->health ? r->health : ""))
         return -1;
     buf[n] = '\0';
     return (int)n;
@@ -400,7 +405,12 @@ int status_rec_json(char *buf, size_t size, const struct status_rec *r)
         && json_raw(buf, size, &n, ", \"description\": ") && json_str(buf, size, &n, r->desc)
         && json_raw(buf, size, &n, ", \"status_text\": ")
         && json_str(buf, size, &n, r->text ? r->text : "")
-        && json_raw(buf, size, &n, "}");
+        && json_raw(buf, size, &n, ", \"health\": ");
+    if (r->health && *r->health)
+        ok = ok && json_str(buf, size, &n, r->health);
+    else
+        ok = ok && json_raw(buf, size, &n, "null");
+    ok = ok && json_raw(buf, size, &n, "}");
     return ok ? (int)n : -1;
 }
 

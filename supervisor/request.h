@@ -24,11 +24,13 @@
  *
  * Machine status record (status -j), one line per process, fields separated
  * by one TAB, no field contains a TAB or newline:
- *   NAME STATE PID EXIT RESTARTS SINCE FINE DESCRIPTION STATUS_TEXT
+ *   NAME STATE PID EXIT RESTARTS SINCE FINE DESCRIPTION STATUS_TEXT HEALTH
  * PID 0 when none; EXIT `-`, a number or a signal name (`SIGKILL`); SINCE Unix
  * seconds of the last state change; FINE 1 when RUNNING or finished as
  * expected (proc_finished_ok), else 0; DESCRIPTION as proc_describe();
- * STATUS_TEXT the program's sd_notify STATUS= (may be empty).
+ * STATUS_TEXT the program's sd_notify STATUS= (may be empty); HEALTH
+ * `healthy`, `unhealthy` or empty (no healthcheck, or no answer yet). A
+ * record without HEALTH (an older tend) parses with HEALTH empty.
  *
  * Everything here is pure (no I/O), so it is unit tested directly.
  */
@@ -86,6 +88,7 @@ struct status_rec {
     long long since;
     bool fine;
     char *desc, *text;
+    char *health;               /* "healthy", "unhealthy", or "" (none known) */
 };
 
 /* Split a machine record in place (LINE is modified). Returns 0 or -1. */

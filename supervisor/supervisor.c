@@ -13,6 +13,7 @@
 
 #include "capture.h"
 #include "log.h"
+#include "probe.h"
 #include "rundir.h"
 #include "statusfile.h"
 
@@ -185,7 +186,7 @@ void supervisor_reap(struct supervisor *sv)
         struct process *p = find_pid(sv, pid);
         if (p)
             proc_exited(p, status);
-        else
+        else if (!probe_reaped(pid, status))
             log_debug("reaped pid %d (not a program of ours)", (int)pid);
     }
     /* Orphaned group members just reaped may have been a stopping
@@ -232,7 +233,7 @@ static void finish(struct supervisor *sv)
      * so only the living count as leftovers; with no child left at all,
      * there is nothing to look for. */
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0 || (pid < 0 && errno == EINTR))
-        if (pid > 0)
+        if (pid > 0 && !probe_reaped(pid, status))
             log_debug("reaped pid %d (not a program of ours)", (int)pid);
     if (pid < 0 && errno == ECHILD) {
         sv->done = true;
@@ -278,10 +279,10 @@ static void shutdown_step(struct supervisor *sv)
         if (!proc_alive(p))
             continue;
         any_alive = true;
-        if (p->cfg->priority > level)
-            level = p->cfg->priority;
-        if (!has_alive_dependents(p) && p->cfg->priority > cand_level)
-            cand_level = p->cfg->priority;
+        if (p->cfg->order > level)
+            level = p->cfg->order;
+        if (!has_alive_dependents(p) && p->cfg->order > cand_level)
+            cand_level = p->cfg->order;
     }
     for (size_t i = 0; i < sv->ndying; i++) {
         struct process *p = sv->dying[i];
@@ -299,14 +300,14 @@ static void shutdown_step(struct supervisor *sv)
     bool level_has_candidate = false;
     for (size_t i = 0; i < sv->nprocs; i++) {
         struct process *p = sv->procs[i];
-        if (proc_alive(p) && p->cfg->priority == level && !has_alive_dependents(p))
+        if (proc_alive(p) && p->cfg->order == level && !has_alive_dependents(p))
             level_has_candidate = true;
     }
     if (!level_has_candidate)
         level = cand_level;
     for (size_t i = sv->nprocs; i-- > 0;) {
         struct process *p = sv->procs[i];
-        if (proc_alive(p) && p->state != PS_STOPPING && p->cfg->priority == level &&
+        if (proc_alive(p) && p->state != PS_STOPPING && p->cfg->order == level &&
             !has_alive_dependents(p))
             proc_stop(p, &already);
     }
@@ -534,6 +535,7 @@ static void reload_globals(struct supervisor *sv, struct tend_config *nc)
         (nc->control_group_set && oc->control_group != nc->control_group))
         log_warn("reload: control_mode/control_group changed; they apply after a restart of "
                  "tend (the FIFO and the rundir are made at start-up)");
+    log_configure(nc->logfile_maxbytes, nc->logfile_backups, nc->logformat == LOG_FORMAT_JSON);
     if ((oc->logfile == NULL) != (nc->logfile == NULL) ||
         (oc->logfile && strcmp(oc->logfile, nc->logfile))) {
         if (log_open(nc->logfile) < 0)

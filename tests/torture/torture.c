@@ -914,7 +914,15 @@ static bool apply_reload_wants(const struct model *om, struct model *nm)
     bool ends = false;
     for (int i = 0; i < nm->n; i++) {
         int o = find_prog(om, nm->p[i].name);
-        if (o >= 0 && same_prog(&om->p[o], &nm->p[i])) {
+        /* depends_on names processes: a dependency with another numprocs
+         * changes the list tend compares, hence the program */
+        bool deps_same = true;
+        for (int k = 0; o >= 0 && k < nm->p[i].ndeps; k++) {
+            int a = find_prog(om, nm->p[i].deps[k]), b = find_prog(nm, nm->p[i].deps[k]);
+            deps_same = deps_same && a >= 0 && b >= 0 &&
+                        om->p[a].numprocs == nm->p[b].numprocs;
+        }
+        if (o >= 0 && deps_same && same_prog(&om->p[o], &nm->p[i])) {
             nm->p[i].want = om->p[o].want;
             continue;
         }

@@ -195,12 +195,23 @@ START_TEST(test_status_record)
     ck_assert(out.fine);
     ck_assert_str_eq(out.desc, "pid 42, uptime 0:00:01");
     ck_assert_str_eq(out.text, "a b c");
+    ck_assert_str_eq(out.health, "");
+
+    in.health = "unhealthy";
+    ck_assert_int_gt(status_rec_format(buf, sizeof buf, &in), 0);
+    ck_assert_int_eq(status_rec_parse(buf, &out), 0);
+    ck_assert_str_eq(out.health, "unhealthy");
+    ck_assert_str_eq(out.text, "a b c");
 
     char bad[] = "web\tRUNNING\tx\t-\t0\t0\t1\td\t";
     ck_assert_int_eq(status_rec_parse(bad, &out), -1);
     char few[] = "web\tRUNNING";
     ck_assert_int_eq(status_rec_parse(few, &out), -1);
-    char many[] = "a\tb\t1\t-\t0\t0\t1\td\tt\textra";
+    /* an older tend's record, without HEALTH */
+    char old[] = "a\tb\t1\t-\t0\t0\t1\td\tt";
+    ck_assert_int_eq(status_rec_parse(old, &out), 0);
+    ck_assert_str_eq(out.health, "");
+    char many[] = "a\tb\t1\t-\t0\t0\t1\td\tt\thealthy\textra";
     ck_assert_int_eq(status_rec_parse(many, &out), -1);
 }
 END_TEST
@@ -234,7 +245,13 @@ START_TEST(test_status_json)
     ck_assert_int_gt(status_rec_json(buf, sizeof buf, &rec), 0);
     ck_assert_str_eq(buf, "{\"name\": \"w\\\"x\", \"state\": \"EXITED\", \"pid\": 0, \"exit\": 3, "
                      "\"restarts\": 1, \"since\": 5, \"ok\": false, \"description\": "
-                     "\"exit status 3\", \"status_text\": \"back\\\\slash\"}");
+                     "\"exit status 3\", \"status_text\": \"back\\\\slash\", "
+                     "\"health\": null}");
+    buf[0] = '\0';
+    rec.health = "healthy";
+    status_rec_json(buf, sizeof buf, &rec);
+    ck_assert_ptr_nonnull(strstr(buf, "\"health\": \"healthy\"}"));
+    rec.health = NULL;
     buf[0] = '\0';
     rec.exit = "SIGKILL";
     status_rec_json(buf, sizeof buf, &rec);
