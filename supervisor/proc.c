@@ -820,7 +820,7 @@ static void exited_running(struct process *p, int status, const char *what)
               (unsigned long long)(delay % 1000 / 100));
 }
 
-static void start_or_wait(struct process *p);
+static void start_or_wait(struct process *p, bool asked);
 
 /* STOPPING is over: the program and its process group are gone. It takes
  * the settings a reload gave it, and starts again when a restart or that
@@ -842,7 +842,7 @@ static void stopped(struct process *p, const char *what)
         /* (unless a check nested in the notification started it already) */
         p->failed_starts = 0;
         p->crashes = 0;
-        start_or_wait(p);
+        start_or_wait(p, false);
     }
 }
 
@@ -1166,16 +1166,20 @@ static bool deps_up(const struct process *p)
     return true;
 }
 
-/* Start the dependencies of P that are down and not on their way up. */
-static void start_deps(struct process *p)
+static int start_common(struct process *p, bool *already, char *err, size_t errlen, bool asked);
+
+/* Start the dependencies of P that are down and not on their way up. A
+ * start someone ASKED for starts them all; an automatic one (a reload, a
+ * restart) leaves alone those stopped on request, and waits for them. */
+static void start_deps(struct process *p, bool asked)
 {
     for (size_t i = 0; i < p->ndeps; i++) {
         struct process *q = p->deps[i];
-        if (q == p || dep_up(q) || proc_busy(q))
+        if (q == p || dep_up(q) || proc_busy(q) || (q->held && !asked))
             continue;
         bool already;
         char err[256];
-        if (proc_start(q, &already, err, sizeof err) < 0)
+        if (start_common(q, &already, err, sizeof err, asked) < 0)
             log_warn("%s: cannot start its dependency %s: %s", p->cfg->fullname,
                      q->cfg->fullname, err);
     }
@@ -1183,10 +1187,10 @@ static void start_deps(struct process *p)
 
 /* Start P now when its dependencies are up, else once they are (the
  * owner's on_change calls proc_check_pending after every change). */
-static void start_or_wait(struct process *p)
+static void start_or_wait(struct process *p, bool asked)
 {
     p->pending_start = true;
-    start_deps(p); /* may start P itself, from a nested check */
+    start_deps(p, asked); /* may start P itself, from a nested check */
     if (!p->pending_start)
         return;
     if (deps_up(p))
@@ -1229,6 +1233,16 @@ static bool stop_dependents(struct process *p)
 
 int proc_start(struct process *p, bool *already, char *err, size_t errlen)
 {
+    return start_common(p, already, err, errlen, true);
+}
+
+int proc_autostart(struct process *p, bool *already, char *err, size_t errlen)
+{
+    return start_common(p, already, err, errlen, false);
+}
+
+static int start_common(struct process *p, bool *already, char *err, size_t errlen, bool asked)
+{
     *already = false;
     if (p->removed) {
         snprintf(err, errlen, "removed from the configuration");
@@ -1260,7 +1274,8 @@ int proc_start(struct process *p, bool *already, char *err, size_t errlen)
     p->crashes = 0;
     p->stop_pending = false;
     p->dep_stopped = false;
-    start_or_wait(p);
+    p->held = false;
+    start_or_wait(p, asked);
     return 0;
 }
 
@@ -1320,6 +1335,7 @@ static int stop_request(struct process *p, int sig, bool *already)
 int proc_stop_with(struct process *p, int sig, bool *already)
 {
     bool was_pending = p->pending_start || p->dep_stopped;
+    p->held = true;
     p->restart_after_stop = false;
     p->pending_start = false;
     p->dep_stopped = false;

@@ -102,6 +102,8 @@ struct process {
     bool pending_start;        /* start once its dependencies are up */
     bool stop_pending;         /* stop once its dependents are down */
     bool dep_stopped;          /* stopped by tend for a dependency: start when it is up */
+    bool held;                 /* stopped on request: no automatic start starts it
+                                  as a dependency (a start asked for does) */
     bool ready_timed_out;      /* killed for not sending READY=1 in time */
     int stop_sig;              /* the signal STOPPING sent */
     int pending_sig;           /* the signal a pending stop will send */
@@ -155,6 +157,9 @@ int proc_link_dependents(struct process **v, size_t n);
  * already STARTING/RUNNING (*already set); -1 with a message in ERR when it
  * cannot start (removed, tend shutting down). */
 int proc_start(struct process *p, bool *already, char *err, size_t errlen);
+/* proc_start for a start nobody asked for (start-up, a reload): the same,
+ * but dependencies stopped on request are not started, only waited for. */
+int proc_autostart(struct process *p, bool *already, char *err, size_t errlen);
 /* Stop: its dependents first, then the stop signal (STOPPING), or straight
  * to STOPPED when it was only waiting. *already set when it was not running. */
 int proc_stop(struct process *p, bool *already);

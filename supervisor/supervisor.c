@@ -99,7 +99,11 @@ static int link_table(struct supervisor *sv)
     for (size_t i = 0; i < sv->nprocs; i++) {
         struct process **deps;
         size_t n;
-        if (resolve_deps(sv->procs[i]->cfg, sv->procs, sv->nprocs, &deps, &n) < 0)
+        /* a process stopping to take a reload's settings starts again with
+         * those: its next run depends on what they name */
+        const struct process *p = sv->procs[i];
+        if (resolve_deps(p->next_cfg ? p->next_cfg : p->cfg, sv->procs, sv->nprocs, &deps,
+                         &n) < 0)
             rc = -1;
         proc_set_deps(sv->procs[i], deps, n);
     }
@@ -428,7 +432,7 @@ void supervisor_start_all(struct supervisor *sv)
             continue;
         bool already;
         char err[256];
-        if (proc_start(p, &already, err, sizeof err) < 0)
+        if (proc_autostart(p, &already, err, sizeof err) < 0)
             log_error("%s: %s", p->cfg->fullname, err);
     }
 }
@@ -693,7 +697,7 @@ int supervisor_reload(struct supervisor *sv, struct conf_diags *d)
         bool already;
         char err[256];
         struct process *p = pl.starts[i];
-        if (!proc_alive(p) && proc_start(p, &already, err, sizeof err) < 0)
+        if (!proc_alive(p) && proc_autostart(p, &already, err, sizeof err) < 0)
             log_error("%s: %s", p->cfg->fullname, err);
     }
     check_all_pending(sv);

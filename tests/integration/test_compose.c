@@ -517,6 +517,28 @@ START_TEST(test_pending_start_fails_when_dependency_stopped)
 }
 END_TEST
 
+/* A reload that gives a running program a new dependency: the new edge
+ * counts at once (stopping the dependency stops it). Found by the torture
+ * test: edges were resolved from the settings the program ran with. */
+START_TEST(test_reload_adds_dependency_edge)
+{
+    const char *db = "[program:db]\ncommand = sleep 3036\nstartsecs = 0\n";
+    struct th *t = th_start("%s[program:web]\ncommand = sleep 3037\nstartsecs = 0\n", db);
+    ck_assert_int_eq(th_wait_state(t, "web", "RUNNING", WAIT), 0);
+    pid_t web = pid_of(t, "web");
+    ck_assert_int_eq(th_config(t, NULL, "%s[program:web]\ncommand = sleep 3037\n"
+                                        "startsecs = 0\ndepends_on = db\n", db), 0);
+    ck_assert_int_eq(reload(t), 0);
+    ck_assert_int_gt(wait_new_pid(t, "web", web), 0);
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "stop db"), 0);
+    ck_assert_int_eq(th_wait_state(t, "web", "STOPPED", WAIT), 0);
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "start db"), 0);
+    ck_assert_int_eq(th_wait_state(t, "web", "RUNNING", WAIT), 0);
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    th_free(t);
+}
+END_TEST
+
 static int web_starts(struct th *t)
 {
     return th_count_in_file(t->errlog, "web: BACKOFF -> STARTING") +
@@ -569,6 +591,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_retry_waits_for_dependency);
     tcase_add_test(tc, test_reload_changes_dependency_and_dependent);
     tcase_add_test(tc, test_pending_start_fails_when_dependency_stopped);
+    tcase_add_test(tc, test_reload_adds_dependency_edge);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -760,8 +760,11 @@ static void write_config(const struct model *m, int broken)
         o += (size_t)snprintf(body + o, sizeof body - o,
                               "[program:zz]\ncommand = sleep 5\nstartsecs = soon\n");
     else if (broken == 3 && m->n > 0)
-        o += (size_t)snprintf(body + o, sizeof body - o, "[program:%s]\ncommand = sleep 5\n",
-                              m->p[0].name); /* a duplicate section */
+        /* a duplicate section merges (supervisord's reading), but a cycle
+         * through it does not load */
+        o += (size_t)snprintf(body + o, sizeof body - o,
+                              "[program:%s]\ndepends_on = zz\n[program:zz]\ncommand = sleep 5\n"
+                              "depends_on = %s\n", m->p[0].name, m->p[0].name);
     else if (broken)
         o += (size_t)snprintf(body + o, sizeof body - o,
                               "[program:zz]\ncommand = sleep 5\nnumprocs = 2\n"); /* no process_name */
@@ -1962,6 +1965,9 @@ static void act_burst(void)
         } else if (c->rc == 1 && touches && strstr(c->out, "main program")) {
             hist("  reload refused: it touches the main program");
             write_config(&tt.m, 0);
+        } else if (c->rc == 1 && tt.may_end && strstr(c->out, "shutting down")) {
+            /* a request of the burst ended the main program first */
+            hist("  reload refused: tend is shutting down");
         } else if (c->rc != 4 && c->rc >= 0) {
             tfail("(r) a valid configuration reloads", "`tendctl reload` exited %d: %s", c->rc,
                   c->out);
