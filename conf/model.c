@@ -299,6 +299,10 @@ static void dump_log(FILE *out, const char *which, const struct log_target *l)
         fprintf(out, "%s_logfile_maxbytes = %" PRIu64 "\n", which, l->maxbytes);
         fprintf(out, "%s_logfile_backups = %d\n", which, l->backups);
     }
+}
+
+static void dump_syslog(FILE *out, const char *which, const struct log_target *l)
+{
     if (l->syslog)
         fprintf(out, "%s_syslog = true (%s)\n", which, l->syslog_socket);
     else
@@ -389,10 +393,12 @@ void conf_dump(const struct tend_config *c, FILE *out)
         dump_log(out, "stderr", &p->stderr_log);
         fprintf(out, "redirect_stderr = %s\nlog_prefix = %s\n", yes(p->redirect_stderr),
                 yes(p->log_prefix));
+        /* what came after the dump's first version goes after log_prefix,
+         * so that readers of the older dump (which stop there) still work */
+        dump_syslog(out, "stdout", &p->stdout_log);
+        dump_syslog(out, "stderr", &p->stderr_log);
         fprintf(out, "log_timestamp = %s\nlog_format = %s\n",
                 stamp_names[p->stdout_log.stamp & 3], format_names[p->stdout_log.format & 1]);
-        /* last, so that readers of the older dump that stop at log_prefix
-         * still work */
         fprintf(out, "order = %d\n", p->order);
         cf_health_dump(p, out);
     }
