@@ -495,6 +495,18 @@ static int reserve(void ***v, size_t n, size_t *cap, size_t more)
     return 0;
 }
 
+/* The main program is the same for a reload when only what matters before
+ * or after its run differs: the order it starts and stops in (priority,
+ * group order, depends_on, whose names follow other programs' numprocs). */
+static bool main_same(const struct process_config *a, const struct process_config *b)
+{
+    struct process_config x = *b; /* a shallow copy, only compared */
+    x.priority = a->priority;
+    x.order = a->order;
+    x.depends_on = a->depends_on;
+    return conf_process_same(a, &x);
+}
+
 /* The main program is never restarted, so a reload may not change, add or
  * remove it: that takes a restart of tend. NULL when fine, else the reason. */
 static const char *main_change(struct supervisor *sv, const struct tend_config *nc,
@@ -514,7 +526,7 @@ static const char *main_change(struct supervisor *sv, const struct tend_config *
     else if (strcmp(sv->main->cfg->fullname, nm->fullname))
         snprintf(buf, len, "the main program would change from %s to %s",
                  sv->main->cfg->fullname, nm->fullname);
-    else if (!conf_process_same(sv->main->cfg, nm))
+    else if (!main_same(sv->main->cfg, nm))
         snprintf(buf, len, "the main program %s changed", nm->fullname);
     else
         return NULL;
@@ -618,7 +630,7 @@ static void apply_reload(struct supervisor *sv, struct reload_plan *pl)
         /* A process that is stopping to take an earlier reload's settings
          * is compared with those. */
         const struct process_config *cur = p->next_cfg ? p->next_cfg : p->cfg;
-        if (conf_process_same(cur, c)) {
+        if (conf_process_same(cur, c) || (p->is_main && main_same(cur, c))) {
             pl->kept++;
             if (p->next_cfg)
                 proc_reconfigure(p, c);

@@ -416,6 +416,29 @@ START_TEST(test_reload_refuses_main_change)
 }
 END_TEST
 
+/* What a main program depends on may change (its numprocs, so the names);
+ * the main program itself runs on, and the reload is applied. Found by the
+ * torture test. */
+START_TEST(test_reload_main_dependency_names_change)
+{
+    struct th *t = th_start("[program:m]\ncommand = sleep 3038\nmain = true\nstartsecs = 0\n"
+                            "depends_on = w\n"
+                            "[program:w]\ncommand = sleep 30%%(process_num)d9\nstartsecs = 0\n"
+                            "numprocs = 2\nprocess_name = %%(program_name)s_%%(process_num)d\n");
+    ck_assert_int_eq(th_wait_state(t, "m", "RUNNING", WAIT), 0);
+    pid_t m = pid_of(t, "m");
+    ck_assert_int_eq(th_config(t, NULL, "[program:m]\ncommand = sleep 3038\nmain = true\n"
+                                        "startsecs = 0\ndepends_on = w\npriority = 5\n"
+                                        "[program:w]\ncommand = sleep 3049\nstartsecs = 0\n"), 0);
+    int rc = reload(t);
+    ck_assert_msg(rc == 0, "reload: %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_state(t, "w", "RUNNING", WAIT), 0);
+    ck_assert_int_eq(pid_of(t, "m"), m);
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 143);
+    th_free(t);
+}
+END_TEST
+
 /* Unnamed signals are SIGnn in the status file, never SIGSIGnn. */
 START_TEST(test_status_signal_name)
 {
@@ -592,6 +615,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_reload_changes_dependency_and_dependent);
     tcase_add_test(tc, test_pending_start_fails_when_dependency_stopped);
     tcase_add_test(tc, test_reload_adds_dependency_edge);
+    tcase_add_test(tc, test_reload_main_dependency_names_change);
     suite_add_tcase(s, tc);
     return s;
 }
