@@ -136,20 +136,13 @@ static void sink_arm(struct sink *k);
 
 /* ---- small helpers ---- */
 
-static void *xmalloc(size_t n)
+/* An allocation failed at run time: the request that needed it fails
+ * (errno ENOMEM, cs.why says so) and tend carries on. Returns NULL. */
+static void *no_memory(void)
 {
-    void *p = malloc(n);
-    if (!p)
-        log_fatal("out of memory");
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    char *p = strdup(s);
-    if (!p)
-        log_fatal("out of memory");
-    return p;
+    snprintf(cs.why, sizeof cs.why, "out of memory");
+    errno = ENOMEM;
+    return NULL;
 }
 
 static void close_fd(int *fd)
@@ -442,26 +435,40 @@ static void sink_arm(struct sink *k)
         watch_del(cs.loop, &k->w);
 }
 
+/* A stream sink's output buffer. -1 (cs.why, errno) when out of memory. */
+static int sink_alloc_obuf(struct sink *k)
+{
+    if (!(k->obuf = malloc(SINK_BUF))) {
+        no_memory();
+        return -1;
+    }
+    k->ocap = SINK_BUF;
+    return 0;
+}
+
+/* A new sink, not yet listed. NULL (cs.why, errno) when out of memory. */
 static struct sink *sink_new(enum sink_kind kind, const char *name)
 {
     struct sink *k = calloc(1, sizeof *k);
     if (!k)
-        log_fatal("out of memory");
+        return no_memory();
     k->kind = kind;
     k->fd = k->splice_fd = -1;
-    k->name = xstrdup(name);
     k->waiters_tail = &k->waiters;
-    if (kind == SINK_STREAM) {
-        k->obuf = xmalloc(SINK_BUF);
-        k->ocap = SINK_BUF;
+    if (!(k->name = strdup(name)) || (kind == SINK_STREAM && sink_alloc_obuf(k) < 0)) {
+        sink_free(k);
+        return no_memory();
     }
     return k;
 }
 
 /* A sink just opened (OPENED is 0) joins the list; one that failed to open
- * (-1) is freed, errno kept. Returns K or NULL. */
+ * (-1) is freed, errno kept. Returns K, or NULL (K NULL too: sink_new
+ * failed, cs.why and errno set). */
 static struct sink *sink_adopt(struct sink *k, int opened)
 {
+    if (!k)
+        return NULL;
     if (opened < 0) {
         int e = errno;
         sink_free(k);
@@ -488,10 +495,12 @@ static struct sink *sink_get(const struct log_target *t, const char **what)
             cs.std[which] = o;
             return o;
         }
-        struct sink *k = sink_new(SINK_STREAM, which == 1 ? "tend's stdout" : "tend's stderr");
+        *what = which == 1 ? "tend's stdout" : "tend's stderr";
+        struct sink *k = sink_new(SINK_STREAM, *what);
+        if (!k)
+            return NULL;
         k->which = which;
         if (!sink_adopt(k, std_open(k, which))) {
-            *what = which == 1 ? "tend's stdout" : "tend's stderr";
             snprintf(cs.why, sizeof cs.why, "%s", strerror(errno));
             return NULL;
         }
@@ -515,7 +524,12 @@ static struct sink *sink_get(const struct log_target *t, const char **what)
             return k;
         }
     struct sink *k = sink_new(SINK_FILE, t->path);
-    k->path = xstrdup(t->path);
+    if (!k)
+        return NULL;
+    if (!(k->path = strdup(t->path))) {
+        sink_free(k);
+        return no_memory();
+    }
     k->is_auto = t->is_auto;
     k->maxbytes = t->maxbytes;
     k->backups = t->backups < 0 ? 0 : t->backups;
@@ -525,9 +539,11 @@ static struct sink *sink_get(const struct log_target *t, const char **what)
      * unrotated) takes whole lines through a buffer, waiting for EPOLLOUT. */
     struct stat st;
     if (fstat(k->fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (sink_alloc_obuf(k) < 0) {
+            sink_free(k);   /* listed and open, but no stream uses it yet */
+            return no_memory();
+        }
         k->kind = SINK_STREAM;
-        k->obuf = xmalloc(SINK_BUF);
-        k->ocap = SINK_BUF;
     }
     return k;
 }
@@ -588,6 +604,8 @@ static void sink_unroom(struct sink *k, size_t extra)
 
 /* ---- syslog ---- */
 
+/* The syslog destination PATH, found or made (kept until teardown). NULL
+ * (cs.why, errno) when out of memory. */
 static struct slog *slog_get(const char *path)
 {
     for (struct slog *y = cs.slogs; y; y = y->next)
@@ -595,8 +613,11 @@ static struct slog *slog_get(const char *path)
             return y;
     struct slog *y = calloc(1, sizeof *y);
     if (!y)
-        log_fatal("out of memory");
-    y->path = xstrdup(path);
+        return no_memory();
+    if (!(y->path = strdup(path))) {
+        free(y);
+        return no_memory();
+    }
     y->fd = -1;
     y->tm_sec = (time_t)-1;
     y->next = cs.slogs;
@@ -981,8 +1002,52 @@ static void stream_free(struct capture *s)
 void capture_setup(struct loop *l)
 {
     cs.loop = l;
-    if (!cs.scratch)
-        cs.scratch = xmalloc(SCRATCH);
+    /* before any program runs: the one allocation here that may end tend */
+    if (!cs.scratch && !(cs.scratch = malloc(SCRATCH)))
+        log_fatal("out of memory for the capture buffer");
+}
+
+/* The rest of a new stream's memory: its line buffer, formatter, syslog
+ * destination and tag, or prefix; room for records in a stream sink.
+ * -1 when out of memory (what was allocated goes with stream_free). */
+static int stream_alloc(struct capture *s, const struct log_target *t, const char *name,
+                        bool prefix, int which, bool formatted)
+{
+    struct sink *k = s->sink;
+    if (s->whole_lines && !(s->buf = malloc(STREAM_BUF)))
+        return -1;
+    if (formatted) {
+        if (!(s->fmt = malloc(sizeof *s->fmt)))
+            return -1;
+        logfmt_init(s->fmt, t->format == LOG_FORMAT_JSON ? LOGFMT_JSON : LOGFMT_TEXT,
+                    (enum logfmt_stamp)t->stamp, name, prefix, which == 2 ? "stderr" : "stdout");
+        if (k->kind == SINK_STREAM && k->ocap < FMT_SINK_BUF) {
+            /* room for the longest record: JSON may be 6 times the line;
+             * when this fails the old buffer (and what waits in it) stays */
+            char *b = realloc(k->obuf, FMT_SINK_BUF);
+            if (!b)
+                return -1;
+            k->obuf = b;
+            k->ocap = FMT_SINK_BUF;
+        }
+        if (t->syslog) {
+            if (!(s->slog = slog_get(t->syslog_socket ? t->syslog_socket : "/dev/log")))
+                return -1;
+            const char *colon = strrchr(name, ':');   /* "g:web" is web to syslog */
+            if (!(s->tag = strdup(colon ? colon + 1 : name)))
+                return -1;
+        }
+    } else if (prefix) {
+        size_t nl = strlen(name);
+        if (nl > PREFIX_MAX)
+            nl = PREFIX_MAX;
+        if (!(s->prefix = malloc(nl + 4)))
+            return -1;
+        memcpy(s->prefix, name, nl);
+        memcpy(s->prefix + nl, " | ", 4);
+        s->prefix_len = nl + 3;
+    }
+    return 0;
 }
 
 int capture_prepare(const struct log_target *t, const char *name, bool prefix, int which,
@@ -1011,11 +1076,14 @@ int capture_prepare(const struct log_target *t, const char *name, bool prefix, i
         *child_fd = fd;
         return 0;
     }
-    const char *what = "";
-    struct sink *k = t->kind == LOG_NONE ? sink_adopt(sink_new(SINK_NULL, "NONE"), 0)
+    const char *what = "NONE";
+    struct sink *k = t->kind == LOG_NONE ? sink_adopt(sink_new(SINK_NULL, what), 0)
                                          : sink_get(t, &what);
     if (!k) {
-        snprintf(err, errlen, "cannot open log file %s: %s", what, cs.why);
+        if (t->kind == LOG_NONE)
+            snprintf(err, errlen, "cannot send the output of %s to syslog: %s", name, cs.why);
+        else
+            snprintf(err, errlen, "cannot open log file %s: %s", what, cs.why);
         return -1;
     }
     k->refs++;   /* before anything can fail, so sink_unref balances */
@@ -1034,46 +1102,29 @@ int capture_prepare(const struct log_target *t, const char *name, bool prefix, i
         return -1;
     }
     struct capture *s = calloc(1, sizeof *s);
-    if (!s)
-        log_fatal("out of memory");
+    if (!s) {
+        snprintf(err, errlen, "cannot capture the output of %s: out of memory", name);
+        close(p[0]);
+        close(p[1]);
+        sink_unref(k);
+        return -1;
+    }
     s->sink = k;
     s->fd = p[0];
     s->whole_lines = prefix || k->kind != SINK_FILE || formatted;
-    if (s->whole_lines)
-        s->buf = xmalloc(STREAM_BUF);
-    else
-        (void)fcntl(p[0], F_SETPIPE_SZ, RAW_PIPE_SIZE); /* best effort */
-    if (formatted) {
-        s->fmt = xmalloc(sizeof *s->fmt);
-        logfmt_init(s->fmt, t->format == LOG_FORMAT_JSON ? LOGFMT_JSON : LOGFMT_TEXT,
-                    (enum logfmt_stamp)t->stamp, name, prefix, which == 2 ? "stderr" : "stdout");
-        if (k->kind == SINK_STREAM && k->ocap < FMT_SINK_BUF) {
-            /* room for the longest record: JSON may be 6 times the line */
-            char *b = realloc(k->obuf, FMT_SINK_BUF);
-            if (!b)
-                log_fatal("out of memory");
-            k->obuf = b;
-            k->ocap = FMT_SINK_BUF;
-        }
-        if (t->syslog) {
-            s->slog = slog_get(t->syslog_socket ? t->syslog_socket : "/dev/log");
-            const char *colon = strrchr(name, ':');   /* "g:web" is web to syslog */
-            s->tag = xstrdup(colon ? colon + 1 : name);
-        }
-        (void)fcntl(p[0], F_SETPIPE_SZ, RAW_PIPE_SIZE); /* fewer, larger reads */
-    } else if (prefix) {
-        size_t nl = strlen(name);
-        if (nl > PREFIX_MAX)
-            nl = PREFIX_MAX;
-        s->prefix = xmalloc(nl + 4);
-        memcpy(s->prefix, name, nl);
-        memcpy(s->prefix + nl, " | ", 4);
-        s->prefix_len = nl + 3;
-    }
+    /* listed at once, so that stream_free undoes any step below */
     s->next = cs.streams;
     if (cs.streams)
         cs.streams->prev = s;
     cs.streams = s;
+    if (stream_alloc(s, t, name, prefix, which, formatted) < 0) {
+        snprintf(err, errlen, "cannot capture the output of %s: out of memory", name);
+        close(p[1]);
+        stream_free(s);
+        return -1;
+    }
+    if (!s->whole_lines || formatted)
+        (void)fcntl(p[0], F_SETPIPE_SZ, RAW_PIPE_SIZE); /* best effort: fewer, larger reads */
     if (watch_add(cs.loop, &s->w, s->fd, EPOLLIN, stream_on_readable, s) < 0) {
         snprintf(err, errlen, "cannot watch the pipe for %s: %s", k->name, strerror(errno));
         close(p[1]);

@@ -63,7 +63,11 @@ struct capture;
 
 #define CAPTURE_LINE_MAX (64 * 1024)  /* longest line kept whole (stream buffer) */
 
-/* Once at start-up, before any capture_prepare. */
+/* Once at start-up, before any capture_prepare and before any program
+ * runs: allocates the 1 MiB scratch buffer, and ends tend (log_fatal) when
+ * it cannot. Nothing after this ends tend for want of memory: a start that
+ * cannot allocate fails (see capture_prepare), reopening and rotation
+ * allocate nothing. */
 void capture_setup(struct loop *l);
 
 /* Prepare one stream (WHICH = 1 stdout, 2 stderr) of process NAME before a spawn.
@@ -75,7 +79,10 @@ void capture_setup(struct loop *l);
  *              *cap = the read side, registered in the loop, writing to the
  *              sink for T (a file, tend's stdout, tend's stderr).
  * Returns 0, or -1 with a message in ERR naming the file and the reason
- * (e.g. the log file cannot be opened: the spawn then fails). */
+ * (e.g. the log file cannot be opened, or "out of memory": the spawn then
+ * fails and is retried like any failed start). A failure leaves nothing
+ * behind: no stream, descriptor or memory, and streams already writing to
+ * the same sink are not touched. */
 int capture_prepare(const struct log_target *t, const char *name, bool prefix, int which,
                     struct capture **cap, int *child_fd, char *err, size_t errlen);
 

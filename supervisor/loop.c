@@ -1,4 +1,11 @@
-/* loop.c - epoll + a binary min-heap of monotonic deadlines. */
+/* loop.c - epoll + a binary min-heap of monotonic deadlines.
+ *
+ * The heap is an array that doubles when full. When it cannot (out of
+ * memory) timer_arm still succeeds: the timer goes into an intrusive list
+ * sorted by deadline (through its lnext/lprev), which every round consults
+ * next to the heap's top and tries to empty into the heap. The list is
+ * empty in normal operation, where it costs one pointer test.
+ */
 #include "loop.h"
 
 #include <errno.h>
@@ -8,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
+#define HEAP_FIRST 64   /* timers the heap holds from loop_new() */
 
 struct loop {
     int epfd;
@@ -19,6 +26,7 @@ struct loop {
     void *idle_arg;
     struct timer **heap;
     size_t nheap, capheap;
+    struct timer *listed;   /* timers the heap had no room for, by deadline */
 };
 
 uint64_t loop_now(void)
@@ -33,9 +41,18 @@ struct loop *loop_new(void)
     struct loop *l = calloc(1, sizeof *l);
     if (!l)
         return NULL;
+    l->heap = malloc(HEAP_FIRST * sizeof *l->heap);
+    if (!l->heap) {
+        free(l);
+        return NULL;
+    }
+    l->capheap = HEAP_FIRST;
     l->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (l->epfd < 0) {
+        int e = errno;
+        free(l->heap);
         free(l);
+        errno = e;
         return NULL;
     }
     return l;
@@ -48,6 +65,8 @@ void loop_free(struct loop *l)
     close(l->epfd);
     for (size_t i = 0; i < l->nheap; i++)
         l->heap[i]->slot = -1;
+    for (struct timer *t = l->listed; t; t = t->lnext)
+        t->slot = -1;
     free(l->heap);
     free(l);
 }
@@ -126,16 +145,87 @@ static void heap_down(struct loop *l, size_t i)
     heap_set(l, i, t);
 }
 
+static bool heap_grow(struct loop *l)
+{
+    size_t cap = l->capheap ? l->capheap * 2 : HEAP_FIRST;
+    struct timer **h = realloc(l->heap, cap * sizeof *h);
+    if (!h)
+        return false;
+    l->heap = h;
+    l->capheap = cap;
+    return true;
+}
+
+/* T into the heap; the caller made room. */
+static void heap_push(struct loop *l, struct timer *t)
+{
+    heap_set(l, l->nheap++, t);
+    heap_up(l, l->nheap - 1);
+}
+
+/* ---- the overflow list: sorted by deadline, FIFO among equals ---- */
+
+static void list_insert(struct loop *l, struct timer *t)
+{
+    struct timer **pp = &l->listed, *prev = NULL;
+    while (*pp && (*pp)->deadline <= t->deadline) {
+        prev = *pp;
+        pp = &(*pp)->lnext;
+    }
+    t->lnext = *pp;
+    t->lprev = prev;
+    if (t->lnext)
+        t->lnext->lprev = t;
+    *pp = t;
+    t->slot = TIMER_LISTED;
+}
+
+static void list_unlink(struct loop *l, struct timer *t)
+{
+    if (t->lprev)
+        t->lprev->lnext = t->lnext;
+    else
+        l->listed = t->lnext;
+    if (t->lnext)
+        t->lnext->lprev = t->lprev;
+    t->lnext = t->lprev = NULL;
+    t->slot = -1;
+}
+
+/* Move listed timers into the heap while it can grow. */
+static void list_drain(struct loop *l)
+{
+    while (l->listed && (l->nheap < l->capheap || heap_grow(l))) {
+        struct timer *t = l->listed;
+        list_unlink(l, t);
+        heap_push(l, t);
+    }
+}
+
+/* The armed timer with the nearest deadline, or NULL. */
+static struct timer *timer_first(const struct loop *l)
+{
+    struct timer *h = l->nheap ? l->heap[0] : NULL, *o = l->listed;
+    if (o && (!h || o->deadline < h->deadline))
+        return o;
+    return h;
+}
+
 void timer_init(struct timer *t, timer_cb cb, void *arg)
 {
     t->deadline = 0;
     t->cb = cb;
     t->arg = arg;
     t->slot = -1;
+    t->lnext = t->lprev = NULL;
 }
 
 void timer_disarm(struct loop *l, struct timer *t)
 {
+    if (t->slot == TIMER_LISTED) {
+        list_unlink(l, t);
+        return;
+    }
     if (t->slot < 0)
         return;
     size_t i = (size_t)t->slot;
@@ -152,17 +242,12 @@ void timer_disarm(struct loop *l, struct timer *t)
 void timer_arm_at(struct loop *l, struct timer *t, uint64_t deadline)
 {
     timer_disarm(l, t);
-    if (l->nheap == l->capheap) {
-        size_t cap = l->capheap ? l->capheap * 2 : 64;
-        struct timer **h = realloc(l->heap, cap * sizeof *h);
-        if (!h)
-            log_fatal("out of memory");
-        l->heap = h;
-        l->capheap = cap;
-    }
     t->deadline = deadline;
-    heap_set(l, l->nheap++, t);
-    heap_up(l, l->nheap - 1);
+    if (l->nheap == l->capheap && !heap_grow(l)) {
+        list_insert(l, t);   /* out of memory: arming still succeeds */
+        return;
+    }
+    heap_push(l, t);
 }
 
 void timer_arm(struct loop *l, struct timer *t, uint64_t delay_ms)
@@ -182,8 +267,11 @@ int loop_run_once(struct loop *l)
     int timeout = -1;
     if (l->idle_cb)
         l->idle_cb(l->idle_arg);
-    if (l->nheap) {
-        uint64_t now = loop_now(), d = l->heap[0]->deadline;
+    if (l->listed)
+        list_drain(l);
+    struct timer *first = timer_first(l);
+    if (first) {
+        uint64_t now = loop_now(), d = first->deadline;
         timeout = d <= now ? 0 : (d - now > 86400000 ? 86400000 : (int)(d - now));
     }
     int n = epoll_wait(l->epfd, evs, 64, timeout);
@@ -202,8 +290,8 @@ int loop_run_once(struct loop *l)
     l->round = NULL;
     l->round_n = 0;
     uint64_t now = loop_now();
-    while (l->nheap && l->heap[0]->deadline <= now) {
-        struct timer *t = l->heap[0];
+    struct timer *t;
+    while ((t = timer_first(l)) && t->deadline <= now) {
         timer_disarm(l, t);
         t->cb(l, t);
     }

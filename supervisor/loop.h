@@ -10,6 +10,11 @@
  * Callers own struct watch and struct timer (embed them in their objects);
  * the loop only links to them. A callback may add, modify or remove any
  * watch or timer, including its own.
+ *
+ * Arming a timer never fails: the heap has room for 64 timers from
+ * loop_new() and doubles when full; when it cannot grow (out of memory) the
+ * timer waits in a list sorted by deadline instead, and moves into the heap
+ * when a later round can grow it. Timers fire in deadline order either way.
  */
 #ifndef TEND_LOOP_H
 #define TEND_LOOP_H
@@ -36,9 +41,15 @@ struct timer {
     uint64_t deadline;    /* monotonic ms */
     timer_cb cb;
     void *arg;
-    int slot;             /* index in the heap, -1 when not armed */
+    int slot;             /* index in the heap, TIMER_LISTED in the overflow
+                           * list, -1 when not armed */
+    struct timer *lnext, *lprev;  /* the overflow list (loop.c only) */
 };
 
+#define TIMER_LISTED (-2)
+
+/* A new loop, its timer heap reserved. NULL with errno when out of memory
+ * or epoll_create1 fails. */
 struct loop *loop_new(void);
 void loop_free(struct loop *l);
 
@@ -52,11 +63,11 @@ int watch_mod(struct loop *l, struct watch *w, uint32_t events);
 void watch_del(struct loop *l, struct watch *w);
 
 void timer_init(struct timer *t, timer_cb cb, void *arg);
-/* Arm (or re-arm) T to fire DELAY_MS from now. */
+/* Arm (or re-arm) T to fire DELAY_MS from now. Cannot fail (see above). */
 void timer_arm(struct loop *l, struct timer *t, uint64_t delay_ms);
 void timer_arm_at(struct loop *l, struct timer *t, uint64_t deadline);
 void timer_disarm(struct loop *l, struct timer *t);
-static inline bool timer_armed(const struct timer *t) { return t->slot >= 0; }
+static inline bool timer_armed(const struct timer *t) { return t->slot != -1; }
 
 /* Call CB(ARG) each time before the loop goes to sleep: a place to batch
  * work that many events in one round would otherwise repeat (status file). */

@@ -1672,9 +1672,12 @@ static void resolve_unknown_wants(const struct snap *s)
             const struct ent *e = snap_find(s, nm);
             all = all && e && strcmp(e->state, "STOPPED") && strcmp(e->state, "FATAL");
         }
+        /* all down may also be tend's own stop for a dependency (it comes
+         * back with it): only a program without dependencies is known
+         * stopped by looking */
         if (all)
             p->want = 1;
-        else if (!up)
+        else if (!up && p->ndeps == 0)
             p->want = 0;
     }
 }

@@ -17,12 +17,14 @@
 #include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "supervisor/capture.h"
 #include "supervisor/fsutil.h"
 #include "supervisor/log.h"
 #include "supervisor/loop.h"
+#include "failalloc.h"   /* this program's malloc fails on demand */
 
 static struct loop *loop;
 static char tmpdir[64];
@@ -1070,6 +1072,135 @@ START_TEST(test_log_stderr_stays_blocking)
 }
 END_TEST
 
+/* ---- out of memory: every allocation of a spawn's capture may fail ---- */
+
+static int count_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 1024; fd++)
+        if (fcntl(fd, F_GETFD) >= 0)
+            n++;
+    return n;
+}
+
+/* capture_prepare(T, ...) with its Nth allocation and every later one
+ * failing, for N = 0, 1, ... until it needs no more: each attempt returns
+ * -1 saying "out of memory" and leaves no stream, sink, descriptor or block
+ * behind, but what is kept for the next start anyway: a syslog destination,
+ * or tend's stdout/stderr sink (CACHED blocks and CACHED_SINKS sinks at
+ * most, freed by capture_teardown); then, memory back, the same call works
+ * (tend retries a failed start). Returns the number of allocations made. */
+static long oom_sweep(const struct log_target *t, const char *name, bool prefix, int which,
+                      long cached, unsigned cached_sinks)
+{
+    struct capture_stats st0, st;
+    capture_get_stats(&st0);
+    int fds0 = count_fds();
+    long live0 = failalloc_live();
+    for (long n = 0;; n++) {
+        struct capture *c = (void *)1;
+        int fd = -2;
+        char err[256] = "";
+        failalloc_from(n);
+        int r = capture_prepare(t, name, prefix, which, &c, &fd, err, sizeof err);
+        long refused = failalloc_failed();
+        failalloc_off();
+        if (refused == 0) {
+            ck_assert_msg(r == 0, "capture_prepare: %s", err);
+            ck_assert_ptr_nonnull(c);
+            close(fd);
+            capture_release(c);
+            return n;
+        }
+        ck_assert_msg(r == -1, "allocation %ld refused, yet capture_prepare succeeded", n);
+        ck_assert_msg(strstr(err, "out of memory") != NULL, "allocation %ld: %s", n, err);
+        ck_assert_ptr_null(c);
+        ck_assert_int_eq(fd, -1);
+        capture_get_stats(&st);
+        ck_assert_uint_eq(st.streams, st0.streams);
+        ck_assert_msg(st.sinks >= st0.sinks && st.sinks <= st0.sinks + cached_sinks,
+                      "allocation %ld: %u sinks, %u before", n, st.sinks, st0.sinks);
+        ck_assert_int_eq(count_fds(), fds0 + (int)(st.sinks - st0.sinks));
+        long grew = failalloc_live() - live0;
+        ck_assert_msg(grew >= 0 && grew <= cached, "allocation %ld: %ld blocks kept", n, grew);
+    }
+}
+
+START_TEST(test_oom_prepare_fails_cleanly)
+{
+    /* the C library keeps the time zone it loads for tend's log stamps */
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    long live_start = failalloc_live();
+    char sock1[PATH_MAX], sock2[PATH_MAX];
+    snprintf(sock1, sizeof sock1, "%s", tpath("nosyslog1"));
+    snprintf(sock2, sizeof sock2, "%s", tpath("nosyslog2"));
+
+    /* a new file sink: raw, then whole lines with a prefix */
+    struct log_target f = file_target(tpath("a.log"), 0, 0);
+    ck_assert_int_ge(oom_sweep(&f, "a", false, 1, 0, 0), 4);   /* sink, name, path, stream */
+    run_until_done(2000);
+    ck_assert_int_ge(oom_sweep(&f, "a", true, 1, 0, 0), 6);    /* + line buffer, prefix */
+    run_until_done(2000);
+
+    /* AUTO folders to make first */
+    struct log_target fa = file_target(tpath("auto/dir/b.log"), 0, 0);
+    fa.is_auto = true;
+    oom_sweep(&fa, "b", false, 2, 0, 0);
+
+    /* tend's stdout, plain and then JSON (the shared sink's buffer grows) */
+    struct log_target so = { .kind = LOG_STDOUT };
+    oom_sweep(&so, "c", true, 1, 3, 1);   /* the sink stays once made */
+    struct log_target sj = { .kind = LOG_STDOUT, .format = LOG_FORMAT_JSON,
+                             .stamp = LOG_STAMP_ISO8601 };
+    oom_sweep(&sj, "c", false, 1, 0, 0);
+
+    /* syslog: NONE (a sink of its own), and a JSON file as well */
+    struct log_target ns = { .kind = LOG_NONE, .syslog = true, .syslog_socket = sock1 };
+    oom_sweep(&ns, "g:d", false, 1, 2, 0);
+    struct log_target fj = file_target(tpath("e.log"), 0, 0);
+    fj.format = LOG_FORMAT_JSON;
+    fj.syslog = true;
+    fj.syslog_socket = sock2;
+    oom_sweep(&fj, "e", false, 2, 2, 0);
+
+    /* a FIFO with a reader: the sink becomes a stream sink (its buffer) */
+    const char *fifo = tpath("fifo");
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    int rd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    ck_assert_int_ge(rd, 0);
+    struct log_target ff = file_target(fifo, 0, 0);
+    oom_sweep(&ff, "f", false, 1, 0, 0);
+    run_until_done(2000);
+    close(rd);
+
+    /* nothing was leaked: all that is left goes with the teardown */
+    capture_teardown();
+    capture_setup(loop);
+    ck_assert_int_eq(failalloc_live(), live_start);
+}
+END_TEST
+
+/* A start refused for memory takes nothing from the streams already
+ * writing to the same file. */
+START_TEST(test_oom_keeps_shared_sink)
+{
+    const char *path = tpath("shared.log");
+    struct log_target t = file_target(path, 0, 0);
+    int fd1;
+    struct capture *c1 = prep(&t, "one", true, 1, &fd1);
+    oom_sweep(&t, "two", true, 1, 0, 0);
+    puts_fd(fd1, "still here\n");
+    close(fd1);
+    capture_release(c1);
+    run_until_done(2000);
+    char *got = slurp(path, NULL);
+    ck_assert_str_eq(got, "one | still here\n");
+    free(got);
+}
+END_TEST
+
 static Suite *capture_suite(void)
 {
     Suite *s = suite_create("capture");
@@ -1121,6 +1252,13 @@ static Suite *capture_suite(void)
     tcase_add_test(tc, test_capture_refuses_nobodys_symlink);
     tcase_add_test(tc, test_log_never_blocks_and_counts_drops);
     tcase_add_test(tc, test_log_stderr_stays_blocking);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("out of memory");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_oom_prepare_fails_cleanly);
+    tcase_add_test(tc, test_oom_keeps_shared_sink);
     suite_add_tcase(s, tc);
     return s;
 }
