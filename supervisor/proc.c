@@ -1416,6 +1416,21 @@ void proc_remove(struct process *p)
     }
 }
 
+/* Q is up, or on its way: starting, retrying, going down to come back, or
+ * stopped by tend for a dependency that is itself on its way. Not: stopped
+ * on request, or waiting on something that was (depends_on has no cycles). */
+static bool coming_up(const struct process *q)
+{
+    if (dep_up(q) || proc_busy(q))
+        return true;
+    if (!q->dep_stopped)
+        return false;
+    for (size_t i = 0; i < q->ndeps; i++)
+        if (q->deps[i] != q && !coming_up(q->deps[i]))
+            return false;
+    return true;
+}
+
 /* Called by the owner after any change: pending starts whose dependencies
  * are now up (or FATAL), pending stops whose dependents are now down, and
  * programs stopped for a dependency that is back. */
@@ -1430,7 +1445,7 @@ void proc_check_pending(struct process *p)
         const struct process *fatal = NULL, *down = NULL;
         for (size_t i = 0; i < p->ndeps && !fatal; i++) {
             const struct process *q = p->deps[i];
-            if (q == p || dep_up(q) || proc_busy(q) || q->dep_stopped)
+            if (q == p || coming_up(q))
                 continue;
             if (q->state == PS_FATAL)
                 fatal = q;

@@ -416,6 +416,38 @@ START_TEST(test_reload_refuses_main_change)
 }
 END_TEST
 
+/* A restart waiting for a dependency that tend stopped for a dependency of
+ * its own, which was stopped on request: the restart fails, it does not
+ * wait for ever. Found by the torture test. */
+START_TEST(test_pending_start_chain_stopped)
+{
+    struct th *t = th_new(NULL, "%s", "");
+    char ready[PATH_MAX];
+    snprintf(ready, sizeof ready, "%s", th_path(t, "c.ready"));
+    ck_assert_int_eq(th_config(t, NULL, "[program:a]\ncommand = sleep 3040\nstartsecs = 0\n"
+                                        "[program:b]\ncommand = sleep 3041\nstartsecs = 0\n"
+                                        "depends_on = a\n"
+                                        "[program:c]\ncommand = %s %s\nstartsecs = 0\n"
+                                        "stopwaitsecs = 2\ndepends_on = b\n",
+                               th_helper("sig_ignore"), ready), 0);
+    ck_assert_int_eq(th_spawn(t, NULL), 0);
+    ck_assert_int_eq(th_wait_state(t, "c", "RUNNING", WAIT), 0);
+    ck_assert_int_eq(th_wait_file(ready, "ready", WAIT), 0);
+    /* c takes 2 s to stop; meanwhile a is stopped on request */
+    ck_assert_int_eq(th_write_file(t->control, false, "restart c\n"), 0);
+    ck_assert_int_eq(th_wait_state(t, "c", "STOPPING", WAIT), 0);
+    ck_assert_int_eq(th_write_file(t->control, false, "stop a\n"), 0);
+    ck_assert_int_eq(th_wait_file(t->errlog, "c: STOPPED -> STOPPED (its dependency b is stopped)",
+                                  WAIT), 0);
+    ck_assert_int_eq(th_wait_state(t, "a", "STOPPED", WAIT), 0);
+    /* all of it comes back with a */
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "start a"), 0);
+    ck_assert_int_eq(th_wait_state(t, "c", "RUNNING", WAIT), 0);
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    th_free(t);
+}
+END_TEST
+
 /* What a main program depends on may change (its numprocs, so the names);
  * the main program itself runs on, and the reload is applied. Found by the
  * torture test. */
@@ -616,6 +648,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_pending_start_fails_when_dependency_stopped);
     tcase_add_test(tc, test_reload_adds_dependency_edge);
     tcase_add_test(tc, test_reload_main_dependency_names_change);
+    tcase_add_test(tc, test_pending_start_chain_stopped);
     suite_add_tcase(s, tc);
     return s;
 }
