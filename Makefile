@@ -53,11 +53,14 @@ INIH_CFLAGS = $(shell pkg-config --cflags inih)
 INIH_LIBS = $(shell pkg-config --libs-only-L inih) -Wl,-Bstatic -linih -Wl,-Bdynamic
 CHECK_CFLAGS = $(shell pkg-config --cflags check)
 CHECK_LIBS = $(shell pkg-config --libs check)
+# libexpat parses XML-RPC requests (supervisor/xmlrpc.c); static, like inih.
+EXPAT_CFLAGS = $(shell pkg-config --cflags expat)
+EXPAT_LIBS = $(shell pkg-config --libs-only-L expat) -Wl,-Bstatic -lexpat -Wl,-Bdynamic
 
 CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CPPFLAGS += -D_GNU_SOURCE -I. -MMD -MP
-ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) $(INIH_CFLAGS)
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) $(INIH_CFLAGS) $(EXPAT_CFLAGS)
 LDFLAGS_ALL = $(LDFLAGS) $(SANFLAGS)
 
 CONF_SRC = $(sort $(wildcard conf/*.c))
@@ -87,9 +90,11 @@ TEST_ENV = TEND_BIN=$(ABS_BUILD)/tend TENDCTL_BIN=$(ABS_BUILD)/tendctl \
 
 all: $(BUILD)/tend $(BUILD)/tendctl
 
-DEPS_PKGS = libinih-dev check pkg-config $(if $(filter musl,$(LIBC)),musl-tools)
+# supervisor and python3: the XML-RPC tests drive the real supervisorctl.
+DEPS_PKGS = libinih-dev check pkg-config libexpat1-dev supervisor python3 \
+	$(if $(filter musl,$(LIBC)),musl-tools)
 deps:
-	@if pkg-config --exists inih check 2>/dev/null && \
+	@if pkg-config --exists inih check expat 2>/dev/null && command -v supervisorctl >/dev/null && \
 		{ [ "$(LIBC)" != musl ] || command -v $(MUSL_CC) >/dev/null; }; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing $(DEPS_PKGS)"; \
@@ -123,7 +128,14 @@ $(BUILD)/musl/include/ini.h: | deps
 	@mkdir -p $(dir $@)
 	cp "$$(pkg-config --variable=includedir inih)/ini.h" $@
 
-$(BUILD)/musl/obj/%.o: %.c $(BUILD)/musl/include/ini.h
+# libexpat likewise: its glibc build needs only __fprintf_chk and
+# arc4random_buf beyond musl, both in supervisor/expat_musl.c.
+EXPAT_A = $(shell pkg-config --variable=libdir expat)/libexpat.a
+$(BUILD)/musl/include/expat.h: | deps
+	@mkdir -p $(dir $@)
+	d="$$(pkg-config --variable=includedir expat)"; cp "$$d/expat.h" "$$d/expat_external.h" $(dir $@)
+
+$(BUILD)/musl/obj/%.o: %.c $(BUILD)/musl/include/ini.h $(BUILD)/musl/include/expat.h
 	@mkdir -p $(dir $@)
 	$(MUSL_CC) $(CPPFLAGS) -I$(BUILD)/musl/include -std=c11 $(WARN) $(CFLAGS) -c $< -o $@
 
@@ -131,14 +143,15 @@ $(BUILD)/musl/libtend.a: $(MUSL_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/tend: $(BUILD)/musl/obj/supervisor/main.o $(BUILD)/musl/libtend.a
-	$(MUSL_CC) -static $(LDFLAGS) -o $@ $^ $(INIH_A)
+$(BUILD)/tend: $(BUILD)/musl/obj/supervisor/main.o $(BUILD)/musl/obj/supervisor/expat_musl.o \
+		$(BUILD)/musl/libtend.a
+	$(MUSL_CC) -static $(LDFLAGS) -o $@ $^ $(INIH_A) $(EXPAT_A)
 
 $(BUILD)/tendctl: $(BUILD)/musl/obj/supervisor/tendctl.o $(BUILD)/musl/libtend.a
 	$(MUSL_CC) -static $(LDFLAGS) -o $@ $^ $(INIH_A)
 else
 $(BUILD)/tend: $(BUILD)/obj/supervisor/main.o $(BUILD)/libsup.a $(BUILD)/libconf.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(INIH_LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(INIH_LIBS) $(EXPAT_LIBS)
 
 # tendctl is linked statically (but for sanitizer builds): most of a short
 # command's time is the dynamic loader, and `tendctl status` is timed
@@ -159,11 +172,11 @@ $(BUILD)/tests/unit/test_conf%: $(BUILD)/obj/tests/unit/test_conf%.o $(BUILD)/li
 
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libsup.a $(BUILD)/libconf.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CHECK_LIBS) $(INIH_LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CHECK_LIBS) $(INIH_LIBS) $(EXPAT_LIBS)
 
 $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(INTEG_LIB_OBJ) $(BUILD)/libsup.a $(BUILD)/libconf.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CHECK_LIBS) $(INIH_LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CHECK_LIBS) $(INIH_LIBS) $(EXPAT_LIBS)
 
 # Helpers are tiny programs the tests exec; no sanitizer (they must behave
 # exactly like ordinary children, and some of them exec or fork-bomb).

@@ -76,8 +76,11 @@ static const struct cf_keyword log_formats[] = {
 #define LOG_STAMPS_EXPECTED "none, iso8601, rfc3339ms or unix"
 /* supervisord sections tend accepts and ignores (with one warning each). */
 static const char *const ignored_sections[] = {
-    "unix_http_server", "inet_http_server", "supervisorctl", NULL,
+    "supervisorctl", NULL,
 };
+/* [unix_http_server] and [inet_http_server] (issue 16) */
+static const char *const unix_http_keys[] = {"file", "chmod", "chown", "username", "password", NULL};
+static const char *const inet_http_keys[] = {"port", "username", "password", NULL};
 static const char *const ignored_prefixes[] = {
     "rpcinterface:", "eventlistener:", "fcgi-program:", "ctlplugin:", NULL,
 };
@@ -193,6 +196,114 @@ static void bad_value(struct build *b, const struct cf_kv *kv, const char *v,
 static char *path_value(const struct cf_kv *kv, const char *v)
 {
     return cf_path_join(kv->dir, v);
+}
+
+/* ---- [unix_http_server], [inet_http_server] ---- */
+
+/* "HOST:PORT", ":PORT", "*:PORT" (every address) or "PORT"; "[::1]:PORT". */
+static int parse_host_port(const char *v, char **host, int *port)
+{
+    const char *colon = strrchr(v, ':');
+    const char *ps = colon ? colon + 1 : v;
+    if (cf_parse_int(ps, 1, 65535, port) < 0)
+        return -1;
+    if (!colon || colon == v || (colon == v + 1 && v[0] == '*')) {
+        *host = cf_xstrdup("");
+        return 0;
+    }
+    if (v[0] == '[') {
+        if (colon[-1] != ']' || colon - v < 3)
+            return -1;
+        *host = cf_xstrndup(v + 1, (size_t)(colon - v - 2));
+    } else {
+        *host = cf_xstrndup(v, (size_t)(colon - v));
+    }
+    return 0;
+}
+
+static void build_http(struct build *b, struct cf_section *s, bool is_unix)
+{
+    struct http_server_config *h = is_unix ? &b->c->unix_http : &b->c->inet_http;
+    const char *const *keys = is_unix ? unix_http_keys : inet_http_keys;
+    if (h->enabled) {
+        cf_diag_once(b->d, CONF_ERROR, s->file, s->line, "[%s] given twice", s->name);
+        return;
+    }
+    h->enabled = true;
+    h->chmod = 0700;
+    h->chown_gid = (gid_t)-1;
+    h->srcfile = cf_xstrdup(s->file);
+    h->line = s->line;
+    struct varset vs = {0};
+    vs_add(&vs, "here", NULL, 0);
+    vs_add(&vs, "host_node_name", b->node, 0);
+    vs_add_env(&vs, &b->c->environment);
+    for (size_t i = 0; i < s->nkv; i++) {
+        const struct cf_kv *kv = &s->kv[i];
+        const char *k = kv->key;
+        if (!in_list(k, keys)) {
+            unknown_key(b, s, kv, keys, NULL);
+            continue;
+        }
+        char *v = expand(b, kv, &vs);
+        if (!v)
+            continue;
+        char *err = NULL;
+        if (!strcmp(k, "file")) {
+            free(h->file);
+            h->file = NULL;
+            if (!*v)
+                bad_value(b, kv, v, "a path");
+            else
+                h->file = path_value(kv, v);
+        } else if (!strcmp(k, "chmod")) {
+            if (cf_parse_octal(v, 0777, &h->chmod) < 0)
+                bad_value(b, kv, v, "an octal mode such as 0700");
+        } else if (!strcmp(k, "chown")) {
+            char *colon = strchr(v, ':');
+            char *uname = NULL;
+            if (colon)
+                *colon = '\0';
+            gid_t ugid;
+            if (cf_parse_user(v, &h->chown_uid, &ugid, &uname, &err) < 0 ||
+                (colon && cf_parse_group(colon + 1, &h->chown_gid, &err) < 0)) {
+                cf_diag_once(b->d, CONF_ERROR, kv->file, kv->line, "chown: %s", err);
+                free(err);
+            } else {
+                h->chown_set = true;
+            }
+            free(uname);
+        } else if (!strcmp(k, "port")) {
+            free(h->host);
+            h->host = NULL;
+            if (parse_host_port(v, &h->host, &h->port) < 0)
+                bad_value(b, kv, v, "HOST:PORT, *:PORT or :PORT with a port from 1 to 65535");
+        } else {
+            char **dst = !strcmp(k, "username") ? &h->username : &h->password;
+            free(*dst);
+            *dst = cf_xstrdup(v);
+        }
+        free(v);
+    }
+    vs_free(&vs);
+    if (is_unix && !h->file)
+        cf_diag_once(b->d, CONF_ERROR, s->file, s->line, "[%s] needs file = PATH", s->name);
+    if (!is_unix && !h->host)
+        cf_diag_once(b->d, CONF_ERROR, s->file, s->line, "[%s] needs port = HOST:PORT", s->name);
+    if (h->password && !h->username)
+        cf_diag_once(b->d, CONF_ERROR, s->file, s->line, "[%s]: password without username",
+                     s->name);
+    if (h->password && !strncmp(h->password, "{SHA}", 5)) {
+        const char *x = h->password + 5;
+        size_t n = strspn(x, "0123456789abcdefABCDEF");
+        if (n != 40 || x[n])
+            cf_diag_once(b->d, CONF_ERROR, s->file, s->line,
+                         "[%s]: a {SHA} password needs 40 hex digits", s->name);
+    }
+    if (!is_unix && h->host && !h->username)
+        cf_diag_once(b->d, CONF_WARNING, s->file, s->line,
+                     "[%s] has no username: anyone who reaches port %d controls tend", s->name,
+                     h->port);
 }
 
 /* ---- [supervisor] ---- */
@@ -834,6 +945,8 @@ static void classify_sections(struct build *b, struct cf_section **sup)
             b->groups[b->ngroup_secs++] = (struct program){s, after, -1};
         } else if (!strcmp(n, "include")) {
             continue;               /* load.c read it */
+        } else if (!strcmp(n, "unix_http_server") || !strcmp(n, "inet_http_server")) {
+            continue;               /* built after [supervisor], whose environment they see */
         } else {
             bool ignored = in_list(n, ignored_sections);
             for (const char *const *pfx = ignored_prefixes; *pfx && !ignored; pfx++)
@@ -912,6 +1025,10 @@ struct tend_config *conf_load(const char *path, struct conf_diags *d)
     classify_sections(&b, &sup);
     if (sup)
         build_supervisor(&b, sup);
+    for (size_t i = 0; i < b.doc.nsec; i++)
+        if (!strcmp(b.doc.sec[i].name, "unix_http_server") ||
+            !strcmp(b.doc.sec[i].name, "inet_http_server"))
+            build_http(&b, &b.doc.sec[i], b.doc.sec[i].name[0] == 'u');
     for (size_t i = 0; i < b.ngroup_secs; i++)
         build_group(&b, b.groups[i].sec, b.groups[i].name);
     free(b.groups);

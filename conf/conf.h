@@ -101,6 +101,23 @@ struct log_target {
     char *syslog_socket;   /* when syslog: [supervisor] syslog_socket, else NULL */
 };
 
+/* [unix_http_server] / [inet_http_server] (issue 16): where tend serves
+ * supervisord's XML-RPC interface. Strings owned by the config. */
+struct http_server_config {
+    bool enabled;          /* the section is present */
+    char *file;            /* unix: absolute socket path */
+    mode_t chmod;          /* unix: 0700 */
+    bool chown_set;        /* unix: chown = USER[:GROUP] */
+    uid_t chown_uid;
+    gid_t chown_gid;       /* (gid_t)-1: keep the group */
+    char *host;            /* inet: address to bind; "" = every address */
+    int port;              /* inet: 1..65535 */
+    char *username;        /* NULL: no authentication */
+    char *password;        /* plain, or "{SHA}" + 40 hex digits of SHA-1 */
+    char *srcfile;         /* where the section is, for messages */
+    int line;
+};
+
 /* One process to supervise. numprocs copies of a program are separate
  * process_configs sharing program/group. Every string is owned by the config. */
 struct process_config {
@@ -209,6 +226,7 @@ struct tend_config {
     uint64_t logfile_maxbytes;     /* rotation of logfile: 50MB, 0 = never */
     int logfile_backups;           /* 10 */
     enum log_format logformat;     /* tend's own lines: text or json */
+    struct http_server_config unix_http, inet_http;  /* issue 16 */
 
     /* sorted by (order, group, priority, name): supervisord's start order
      * (groups by priority and name, then their processes by priority and

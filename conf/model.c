@@ -116,6 +116,14 @@ void conf_free(struct tend_config *c)
     cf_strv_free(c->environment_files);
     free(c->childlogdir);
     free(c->syslog_socket);
+    struct http_server_config *hs[2] = {&c->unix_http, &c->inet_http};
+    for (int i = 0; i < 2; i++) {
+        free(hs[i]->file);
+        free(hs[i]->host);
+        free(hs[i]->username);
+        free(hs[i]->password);
+        free(hs[i]->srcfile);
+    }
     for (size_t i = 0; i < c->nprocs; i++)
         cf_process_free(&c->procs[i]);
     free(c->procs);
@@ -336,6 +344,23 @@ void conf_dump(const struct tend_config *c, FILE *out)
     fprintf(out, "syslog_socket = %s\n", c->syslog_socket);
     fprintf(out, "logfile_maxbytes = %" PRIu64 "\nlogfile_backups = %d\nlogformat = %s\n",
             c->logfile_maxbytes, c->logfile_backups, format_names[c->logformat & 1]);
+    if (c->unix_http.enabled) {
+        const struct http_server_config *h = &c->unix_http;
+        fprintf(out, "\n[unix_http_server]\nfile = %s\nchmod = %04o\n", h->file,
+                (unsigned)h->chmod);
+        if (h->chown_set)
+            fprintf(out, "chown = %d:%d\n", (int)h->chown_uid, (int)h->chown_gid);
+        fprintf(out, "username = %s\npassword = %s\n", h->username ? h->username : "(none)",
+                h->password ? "(set)" : "(none)");
+    }
+    if (c->inet_http.enabled) {
+        const struct http_server_config *h = &c->inet_http;
+        fprintf(out, "\n[inet_http_server]\nport = %s%s%s:%d\n",
+                strchr(h->host, ':') ? "[" : "", *h->host ? h->host : "*",
+                strchr(h->host, ':') ? "]" : "", h->port);
+        fprintf(out, "username = %s\npassword = %s\n", h->username ? h->username : "(none)",
+                h->password ? "(set)" : "(none)");
+    }
     for (size_t i = 0; i < c->ngroups; i++) {
         const struct group_config *g = &c->groups[i];
         fprintf(out, "\n[group:%s]\nprograms = ", g->name);

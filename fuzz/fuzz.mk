@@ -5,6 +5,9 @@
 # fuzz_conf     a whole INI file through conf_load() (includes kept inside an
 #               empty folder, see fuzz_conf.c)
 # fuzz_request  a control request line through request_parse() and friends
+# fuzz_xmlrpc   an HTTP request head (http_parse_head, Basic credentials) or
+#               an XML-RPC document (xmlrpc_decode_call with libexpat, and an
+#               encode/decode round trip of its strings)
 #
 # Each target runs for FUZZ_SECONDS from a working corpus in
 # $(BUILD)/fuzz/corpus-NAME seeded from fuzz/corpus/NAME (the seeds are never
@@ -26,11 +29,13 @@ FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer \
 INIH_CFLAGS = $(shell pkg-config --cflags inih)
 INIH_LIBS = $(shell pkg-config --libs-only-L inih) -Wl,-Bstatic -linih -Wl,-Bdynamic
 CONF_SRC = $(sort $(wildcard conf/*.c))
-TARGETS = conf request
+TARGETS = conf request xmlrpc
 # leaks are errors; a stuck input (e.g. a loop) is a failure after 10 s
 RUN_OPTS = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 conf_OPTS = -max_len=16384 -dict=$(abspath fuzz/conf.dict)
 request_OPTS = -max_len=4200 -dict=$(abspath fuzz/request.dict)
+xmlrpc_OPTS = -max_len=16384 -dict=$(abspath fuzz/xmlrpc.dict)
+EXPAT_LIBS = $(shell pkg-config --libs expat)
 export ASAN_OPTIONS = detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS = print_stacktrace=1:halt_on_error=1
 
@@ -59,6 +64,12 @@ $(FD)/fuzz_request: fuzz/fuzz_request.c supervisor/request.c supervisor/request.
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_request.c supervisor/request.c
 
+$(FD)/fuzz_xmlrpc: fuzz/fuzz_xmlrpc.c supervisor/httpparse.c supervisor/xmlrpc.c supervisor/http.h \
+		supervisor/xmlrpc.h | fuzz-deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_xmlrpc.c supervisor/httpparse.c supervisor/xmlrpc.c \
+		$(EXPAT_LIBS)
+
 # One target after the other (each gets the whole machine for its time);
 # -fork is not used so that the time bound is exact.
 run: build
@@ -67,6 +78,7 @@ run: build
 		mkdir -p $(FD)/corpus-$$t; \
 		echo "== fuzz_$$t: $(FUZZ_SECONDS) s"; \
 		opts="$(conf_OPTS)"; [ $$t = request ] && opts="$(request_OPTS)"; \
+		[ $$t = xmlrpc ] && opts="$(xmlrpc_OPTS)"; \
 		if ! $(FD)/fuzz_$$t $(RUN_OPTS) $$opts -artifact_prefix=$(FD)/crashes/$$t- \
 			$(FD)/corpus-$$t $(abspath fuzz/corpus)/$$t > $(FD)/fuzz_$$t.log 2>&1; then \
 			fail=1; echo "fuzz_$$t FAILED: see $(FD)/fuzz_$$t.log and $(FD)/crashes/" >&2; \

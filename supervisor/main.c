@@ -16,6 +16,7 @@
 #include "log.h"
 #include "loop.h"
 #include "proc.h"
+#include "rpc.h"
 #include "rundir.h"
 #include "signals.h"
 #include "statusfile.h"
@@ -57,6 +58,9 @@ static void std_fds(void)
         }
     }
 }
+
+/* supervisord's XML-RPC interface ([unix_http_server], [inet_http_server]) */
+static struct rpc *rpc_server;
 
 #define MAX_PASSED_FDS 1024
 static int passed_fds[MAX_PASSED_FDS];
@@ -222,6 +226,8 @@ static void init_supervisor(struct supervisor *sv, const struct options *o,
 static int run_down(struct supervisor *sv)
 {
     capture_flush_all(1000);
+    rpc_close(rpc_server);  /* last answers (shutdown's) written, socket removed */
+    rpc_server = NULL;
     supervisor_idle(sv);
     statusfile_remove(sv); /* it describes a running tend */
     if (sv->control) {
@@ -286,9 +292,19 @@ int main(int argc, char **argv)
         conf_free(cfg);
         return 1;
     }
+    char rpc_err[512];
+    rpc_server = rpc_open(&sv, rpc_err, sizeof rpc_err);
+    if (!rpc_server && rpc_err[0]) {
+        log_error("%s", rpc_err);
+        if (sv.control)
+            control_close(sv.control);
+        conf_free(cfg);
+        return 1;
+    }
     supervisor_set_pidfile(&sv, cfg->pidfile);
 
     supervisor_init_host(&sv);
+    sv.host.server_url = rpc_server_url(rpc_server);
     if (supervisor_build(&sv) < 0)
         log_fatal("out of memory building the process table");
     log_info("tend %s started (pid %d%s), %zu process%s from %s", TEND_VERSION, (int)getpid(),

@@ -449,6 +449,8 @@ static int build_env(struct process *p, struct envbuf *e, const char *notify_add
     rc |= env_set(e, "SUPERVISOR_ENABLED=1", false);
     rc |= env_put(e, "SUPERVISOR_PROCESS_NAME", c->name);
     rc |= env_put(e, "SUPERVISOR_GROUP_NAME", c->group);
+    if (p->host->server_url) /* supervisor.childutils finds tend's XML-RPC here */
+        rc |= env_put(e, "SUPERVISOR_SERVER_URL", p->host->server_url);
     rc |= env_put(e, "TEND_PROCESS_NAME", c->fullname);
     if (notify_addr)
         rc |= env_put(e, "NOTIFY_SOCKET", notify_addr);

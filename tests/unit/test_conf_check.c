@@ -17,14 +17,14 @@ START_TEST(test_sections)
         "[eventlistener:mem]\ncommand = memmon\n"                           /* 12 */
         "[whatever]\nkey = 1\n");                                           /* 14 */
     t_ok(c);
-    t_has_warning(1, "[unix_http_server] is a supervisord section tend does not use; ignored");
-    t_has_warning(4, "[inet_http_server] is a supervisord section");
+    /* the two server sections are tend's since issue 16 (XML-RPC) */
+    t_has_warning(4, "[inet_http_server] has no username");
     t_has_warning(6, "[supervisorctl] is a supervisord section");
     t_has_warning(8, "[rpcinterface:supervisor] is a supervisord section");
     t_has_warning(10, "unknown section [progam:web] ignored; did you mean [program:web]?");
     t_has_warning(12, "[eventlistener:mem] is a supervisord section");
     t_has_warning(14, "unknown section [whatever] ignored");
-    ck_assert_int_eq(t_d.nwarnings, 7);       /* one each, keys are not checked */
+    ck_assert_int_eq(t_d.nwarnings, 6);       /* one each, keys are not checked */
     ck_assert_uint_eq(c->nprocs, 0);
     conf_free(c);
 }
@@ -418,9 +418,9 @@ START_TEST(test_supervisord_conf)
     struct tend_config *c = t_load(supervisord_conf);
     t_ok(c);
     ck_assert_int_eq(t_d.nerrors, 0);
-    /* warnings: the three supervisord sections, the ignored keys, the
+    /* warnings: the two supervisord sections, the ignored keys, the
      * empty conf.d; nothing else */
-    t_has_warning(6, "[unix_http_server]");
+    ck_assert(c->unix_http.enabled);          /* tend's since issue 16 */
     t_has_warning(25, "[rpcinterface:supervisor]");
     t_has_warning(28, "[supervisorctl]");
     /* logfile_maxbytes, logfile_backups and stdout_syslog are tend's too (issue 15) */
@@ -433,7 +433,7 @@ START_TEST(test_supervisord_conf)
         ck_assert_msg(strstr(t_d.v[i].msg, "not supported by tend") ||
                       strstr(t_d.v[i].msg, "supervisord section") ||
                       strstr(t_d.v[i].msg, "no file matches"), "unexpected: %s", t_d.v[i].msg);
-    ck_assert_int_eq(t_d.nwarnings, 3 + 3 + 4 + 1);
+    ck_assert_int_eq(t_d.nwarnings, 2 + 3 + 4 + 1);
     ck_assert_uint_eq(c->nprocs, 3);
     struct process_config *p = t_proc(c, "cat:cat_01");
     ck_assert_int_eq(p->stopsignal, SIGQUIT);

@@ -1,0 +1,535 @@
+/* test_xmlrpc.c - supervisord's XML-RPC interface of the real tend, driven
+ * by the real supervisorctl (Debian's supervisor package) and by Python's
+ * xmlrpc.client (with supervisor's own SupervisorTransport for unix
+ * sockets): outputs and exit statuses, faults and their codes, Basic auth,
+ * 20 concurrent clients, and hostile clients (garbage, a huge
+ * Content-Length, one byte a second) that must not delay anyone else.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define SUPERVISORCTL "/usr/bin/supervisorctl"
+#define PYTHON "/usr/bin/python3"   /* Debian's: it has the supervisor package */
+
+static struct th *T;
+
+static void teardown(void)
+{
+    th_free(T);
+    T = NULL;
+}
+
+/* [unix_http_server] and [supervisorctl] for the socket DIR/sup.sock;
+ * AUTH adds username/password lines to both (or NULL). */
+#define SERVER "[unix_http_server]\nfile = @DIR@/sup.sock\n%s" \
+               "[supervisorctl]\nserverurl = unix://@DIR@/sup.sock\n%s"
+
+static struct th *up(const char *server_extra, const char *ctl_extra, const char *programs)
+{
+    T = th_start(SERVER "%s", server_extra, ctl_extra, programs);
+    uint64_t deadline = th_now_ms() + 10000;
+    struct stat st;
+    while (lstat(th_path(T, "sup.sock"), &st) != 0 || !S_ISSOCK(st.st_mode)) {
+        if (th_now_ms() > deadline) {
+            th_dump(T, "no socket");
+            ck_abort_msg("tend made no sup.sock");
+        }
+        th_nap(5);
+    }
+    return T;
+}
+
+/* supervisorctl -c CONF ARGS... (NULL-terminated); its exit status. */
+static int ctl(struct th *t, char *out, size_t outlen, const char *a0, ...)
+{
+    const char *argv[16] = {SUPERVISORCTL, "-c", t->conf};
+    int n = 3;
+    va_list ap;
+    va_start(ap, a0);
+    for (const char *a = a0; a && n < 15; a = va_arg(ap, const char *))
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    char buf[8192];
+    int rc = th_run(argv, out ? out : buf, out ? outlen : sizeof buf, 30000);
+    return rc;
+}
+
+/* Run a Python snippet with `s` bound to a ServerProxy on T's socket. */
+static int py(struct th *t, char *out, size_t outlen, const char *code)
+{
+    const char *prog = th_fmt(
+        "import sys, xmlrpc.client\n"
+        "from supervisor.xmlrpc import SupervisorTransport\n"
+        "def proxy(user=None, pw=None):\n"
+        "    tr = SupervisorTransport(user, pw, 'unix://%s')\n"
+        "    return xmlrpc.client.ServerProxy('http://127.0.0.1', transport=tr)\n"
+        "s = proxy()\n"
+        "def fault(f, *a):\n"
+        "    try:\n"
+        "        f(*a)\n"
+        "        return 'no fault'\n"
+        "    except xmlrpc.client.Fault as e:\n"
+        "        return '%%d %%s' %% (e.faultCode, e.faultString)\n"
+        "%s\n", th_path(t, "sup.sock"), code);
+    const char *argv[] = {PYTHON, "-c", prog, NULL};
+    return th_run(argv, out, outlen, 30000);
+}
+
+static void stop_tend(struct th *t)
+{
+    ck_assert_int_eq(th_stop(t, SIGTERM, 15000), 0);
+}
+
+#define SLEEPER "command = sleep 1000\nstartsecs = 0\n"
+
+START_TEST(test_supervisorctl_commands)
+{
+    char out[8192];
+    up("", "",
+       "[program:web]\ncommand = /bin/sh -c 'echo hello from web; exec sleep 1000'\n"
+       "startsecs = 0\nstdout_logfile = @DIR@/web.log\n"
+       "[program:idle]\n" SLEEPER "autostart = false\n"
+       "[program:w]\n" SLEEPER "numprocs = 2\nprocess_name = %(program_name)s_%(process_num)d\n");
+    ck_assert_int_eq(th_wait_state(T, "web", "RUNNING", 10000), 0);
+    ck_assert_int_eq(th_wait_state(T, "w:w_1", "RUNNING", 10000), 0);
+
+    /* status: supervisorctl's own layout; 3 when one is not running */
+    int rc = ctl(T, out, sizeof out, "status", NULL);
+    ck_assert_msg(rc == 3, "status rc %d: %s", rc, out);
+    ck_assert_msg(strstr(out, "idle                             STOPPED   Not started"), "%s", out);
+    ck_assert_msg(strstr(out, "w:w_0                            RUNNING   pid "), "%s", out);
+    ck_assert_msg(strstr(out, "web                              RUNNING   pid "), "%s", out);
+    rc = ctl(T, out, sizeof out, "status", "web", NULL);
+    ck_assert_msg(rc == 0 && strstr(out, "uptime"), "rc %d: %s", rc, out);
+
+    /* start / stop / restart, single, group, all */
+    rc = ctl(T, out, sizeof out, "start", "idle", NULL);
+    ck_assert_msg(rc == 0 && strstr(out, "idle: started"), "rc %d: %s", rc, out);
+    rc = ctl(T, out, sizeof out, "start", "idle", NULL);
+    ck_assert_msg(strstr(out, "idle: ERROR (already started)"), "rc %d: %s", rc, out);
+    rc = ctl(T, out, sizeof out, "stop", "idle", NULL);
+    ck_assert_msg(rc == 0 && strstr(out, "idle: stopped"), "rc %d: %s", rc, out);
+    rc = ctl(T, out, sizeof out, "stop", "idle", NULL);
+    ck_assert_msg(strstr(out, "idle: ERROR (not running)"), "rc %d: %s", rc, out);
+    rc = ctl(T, out, sizeof out, "restart", "w:*", NULL);
+    ck_assert_msg(rc == 0 && strstr(out, "w:w_0: stopped") && strstr(out, "w:w_1: started"),
+                  "rc %d: %s", rc, out);
+    rc = ctl(T, out, sizeof out, "start", "nosuch", NULL);
+    ck_assert_msg(rc != 0 && strstr(out, "nosuch: ERROR (no such process)"), "rc %d: %s", rc, out);
+    rc = ctl(T, out, sizeof out, "stop", "all", NULL);
+    ck_assert_msg(rc == 0 && strstr(out, "web: stopped") && strstr(out, "w:w_1: stopped"),
+                  "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_state(T, "web", "STOPPED", 5000), 0);
+    rc = ctl(T, out, sizeof out, "start", "all", NULL);
+    ck_assert_msg(rc == 0 && strstr(out, "web: started") && strstr(out, "idle: started"),
+                  "rc %d: %s", rc, out);
+
+    /* pid, version, tail */
+    rc = ctl(T, out, sizeof out, "pid", NULL);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_eq(atoi(out), T->pid);
+    pid_t webpid;
+    ck_assert_int_eq(th_status(T, "web", NULL, 0, &webpid, NULL, 0, NULL), 0);
+    rc = ctl(T, out, sizeof out, "pid", "web", NULL);
+    ck_assert_int_eq(atoi(out), webpid);
+    rc = ctl(T, out, sizeof out, "version", NULL);
+    ck_assert_msg(rc == 0 && out[0] >= '0' && out[0] <= '9', "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_file(th_path(T, "web.log"), "hello from web", 5000), 0);
+    rc = ctl(T, out, sizeof out, "tail", "web", NULL);
+    ck_assert_msg(rc == 0 && strstr(out, "hello from web"), "rc %d: %s", rc, out);
+
+    /* avail: getAllConfigInfo */
+    rc = ctl(T, out, sizeof out, "avail", NULL);
+    ck_assert_msg(rc == 0 && strstr(out, "idle                             in use    manual    999:999"),
+                  "rc %d: %s", rc, out);
+
+    /* signal */
+    rc = ctl(T, out, sizeof out, "signal", "KILL", "idle", NULL);
+    ck_assert_msg(rc == 0 && strstr(out, "idle: signalled"), "rc %d: %s", rc, out);
+
+    /* shutdown: answered, then tend exits 0 and removes its socket */
+    rc = ctl(T, out, sizeof out, "shutdown", NULL);
+    ck_assert_msg(rc == 0 && strstr(out, "Shut down"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_exit(T, 15000), 0);
+    struct stat st;
+    ck_assert_int_ne(lstat(th_path(T, "sup.sock"), &st), 0);
+}
+END_TEST
+
+START_TEST(test_start_failures)
+{
+    char out[8192];
+    up("", "",
+       "[program:missing]\ncommand = /nonexistent/prog\nautostart = false\n"
+       "[program:quick]\ncommand = /bin/true\nautostart = false\nstartretries = 0\n"
+       "[program:noexec]\ncommand = /etc/passwd\nautostart = false\n");
+    int rc = ctl(T, out, sizeof out, "start", "missing", NULL);
+    ck_assert_msg(strstr(out, "missing: ERROR (no such file)"), "rc %d: %s", rc, out);
+    rc = ctl(T, out, sizeof out, "start", "quick", NULL);
+    ck_assert_msg(strstr(out, "quick: ERROR (spawn error)"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_state(T, "quick", "FATAL", 5000), 0);
+    rc = ctl(T, out, sizeof out, "status", "quick", NULL);
+    ck_assert_msg(rc == 3 && strstr(out, "FATAL     Exited too quickly (process log may have details)"),
+                  "rc %d: %s", rc, out);
+    rc = py(T, out, sizeof out,
+            "print(fault(s.supervisor.startProcess, 'missing'))\n"
+            "print(fault(s.supervisor.startProcess, 'quick'))\n"
+            "print(fault(s.supervisor.startProcess, 'nosuch'))\n"
+            "print(fault(s.supervisor.stopProcess, 'missing'))\n"
+            "print(fault(s.supervisor.signalProcess, 'missing', 'NOPE'))\n"
+            "print(fault(s.supervisor.getProcessInfo, 'nosuch:x'))\n"
+            "print(fault(s.supervisor.noSuchMethod))\n"
+            "print(fault(s.supervisor.getPID, 1))\n"
+            "print(fault(s.supervisor.readProcessStdoutLog, 'missing', 0, 10))\n"
+            "print(fault(s.supervisor.startProcess, 'noexec'))\n"
+            "print(fault(s.supervisor.startProcess, 42))\n");
+    ck_assert_msg(rc == 0, "python: %s", out);
+    ck_assert_msg(strstr(out, "20 NO_FILE: can't find command '/nonexistent/prog'\n"), "%s", out);
+    ck_assert_msg(strstr(out, "50 SPAWN_ERROR: quick\n"), "%s", out);
+    ck_assert_msg(strstr(out, "10 BAD_NAME: nosuch\n"), "%s", out);
+    ck_assert_msg(strstr(out, "70 NOT_RUNNING: missing\n"), "%s", out);
+    ck_assert_msg(strstr(out, "11 BAD_SIGNAL: NOPE\n"), "%s", out);
+    ck_assert_msg(strstr(out, "10 BAD_NAME: nosuch:x\n"), "%s", out);
+    ck_assert_msg(strstr(out, "1 UNKNOWN_METHOD\n"), "%s", out);
+    ck_assert_msg(strstr(out, "2 INCORRECT_PARAMETERS\n"), "%s", out);
+    ck_assert_msg(strstr(out, "20 NO_FILE: None\n"), "%s", out);
+    ck_assert_msg(strstr(out, "21 NOT_EXECUTABLE: command at '/etc/passwd' is not executable\n"),
+                  "%s", out);
+    stop_tend(T);
+}
+END_TEST
+
+START_TEST(test_python_methods)
+{
+    char out[16384];
+    up("", "",
+       "[program:web]\ncommand = /bin/sh -c 'echo out-line; echo err-line >&2; exec sleep 1000'\n"
+       "startsecs = 0\nstdout_logfile = @DIR@/web.out\nstderr_logfile = @DIR@/web.err\n"
+       "[group:g]\nprograms = a,b\n"
+       "[program:a]\n" SLEEPER "[program:b]\n" SLEEPER);
+    ck_assert_int_eq(th_wait_state(T, "web", "RUNNING", 10000), 0);
+    ck_assert_int_eq(th_wait_file(th_path(T, "web.err"), "err-line", 5000), 0);
+    ck_assert_int_eq(th_wait_file(th_path(T, "web.out"), "out-line", 5000), 0);
+    int rc = py(T, out, sizeof out,
+        "print('api', s.supervisor.getAPIVersion(), s.supervisor.getVersion())\n"
+        "print('ident', s.supervisor.getIdentification())\n"
+        "print('state', s.supervisor.getState())\n"
+        "info = s.supervisor.getProcessInfo('web')\n"
+        "print('keys', sorted(info.keys()))\n"
+        "print('web', info['name'], info['group'], info['statename'], info['state'],\n"
+        "      info['pid'] > 0, info['stdout_logfile'].endswith('web.out'),\n"
+        "      info['description'].startswith('pid '))\n"
+        "print('all', [(i['group'], i['name']) for i in s.supervisor.getAllProcessInfo()])\n"
+        "print('tail', s.supervisor.tailProcessStdoutLog('web', 0, 100))\n"
+        "print('tailerr', s.supervisor.tailProcessStderrLog('web', 0, 4))\n"
+        "print('read', repr(s.supervisor.readProcessStderrLog('web', 0, 0)))\n"
+        "print('stopgroup', sorted(s.supervisor.stopProcessGroup('g'), key=lambda r: r['name']))\n"
+        "print('startgroup', s.supervisor.startProcess('g:*'))\n"
+        "print('mc', s.system.multicall([{'methodName': 'supervisor.getAPIVersion'},\n"
+        "    {'methodName': 'supervisor.nope'}, {'methodName': 'supervisor.stopProcess',\n"
+        "    'params': ['g:a']}, {'methodName': 'system.multicall', 'params': [[]]}]))\n"
+        "print('sig', s.supervisor.signalProcessGroup('g', 'HUP'))\n"
+        "print('methods', 'supervisor.getAllProcessInfo' in s.system.listMethods())\n"
+        "print('sig', s.system.methodSignature('supervisor.startProcess'))\n"
+        "print('help', len(s.system.methodHelp('supervisor.getState')) > 0)\n"
+        "print('nosig', fault(s.system.methodSignature, 'nope'))\n"
+        "ci = s.supervisor.getAllConfigInfo()\n"
+        "print('config', [(x['group'], x['name'], x['inuse'], x['exitcodes'], x['stopsignal'])\n"
+        "                 for x in ci])\n"
+        "print('configkeys', len(ci[0]))\n");
+    ck_assert_msg(rc == 0, "python: %s", out);
+    ck_assert_msg(strstr(out, "api 3.0 3.0\n"), "%s", out);
+    ck_assert_msg(strstr(out, "ident supervisor\n"), "%s", out);
+    ck_assert_msg(strstr(out, "state {'statecode': 1, 'statename': 'RUNNING'}\n"), "%s", out);
+    ck_assert_msg(strstr(out, "keys ['description', 'exitstatus', 'group', 'logfile', 'name', "
+                              "'now', 'pid', 'spawnerr', 'start', 'state', 'statename', "
+                              "'stderr_logfile', 'stdout_logfile', 'stop']\n"), "%s", out);
+    ck_assert_msg(strstr(out, "web web web RUNNING 20 True True True\n"), "%s", out);
+    ck_assert_msg(strstr(out, "all [('g', 'a'), ('g', 'b'), ('web', 'web')]\n"), "%s", out);
+    ck_assert_msg(strstr(out, "tail ['out-line\\n', 9, False]\n"), "%s", out);
+    ck_assert_msg(strstr(out, "tailerr ['ine\\n', 9, True]\n"), "%s", out);
+    ck_assert_msg(strstr(out, "read 'err-line\\n'\n"), "%s", out);
+    ck_assert_msg(strstr(out, "stopgroup [{'name': 'a', 'group': 'g', 'status': 80, "
+                              "'description': 'OK'}, {'name': 'b', 'group': 'g', 'status': 80, "
+                              "'description': 'OK'}]\n"), "%s", out);
+    ck_assert_msg(strstr(out, "startgroup [{'name': 'a', 'group': 'g', 'status': 80"), "%s", out);
+    ck_assert_msg(strstr(out, "mc ['3.0', {'faultCode': 1, 'faultString': 'UNKNOWN_METHOD'}, True, "
+                              "{'faultCode': 2, 'faultString': 'INCORRECT_PARAMETERS: Recursive "
+                              "system.multicall forbidden'}]\n"), "%s", out);
+    ck_assert_msg(strstr(out, "sig [{'name': 'b', 'group': 'g', 'status': 80, 'description': 'OK'}]\n"),
+                  "%s", out);
+    ck_assert_msg(strstr(out, "methods True\n"), "%s", out);
+    ck_assert_msg(strstr(out, "sig ['boolean', 'string', 'boolean']\n"), "%s", out);
+    ck_assert_msg(strstr(out, "help True\n"), "%s", out);
+    ck_assert_msg(strstr(out, "nosig 4 SIGNATURE_UNSUPPORTED\n"), "%s", out);
+    ck_assert_msg(strstr(out, "config [('g', 'a', True, [0], 15), ('g', 'b', True, [0], 15), "
+                              "('web', 'web', True, [0], 15)]\n"), "%s", out);
+    ck_assert_msg(strstr(out, "configkeys 29\n"), "%s", out);
+    stop_tend(T);
+}
+END_TEST
+
+START_TEST(test_auth)
+{
+    char out[8192];
+    /* the SHA-1 of "s3cret" */
+    up("username = admin\npassword = {SHA}fef341f85d87439e7d91a2d465b9871ef66b5e98\n",
+       "username = admin\npassword = s3cret\n", "[program:a]\n" SLEEPER);
+    ck_assert_int_eq(th_wait_state(T, "a", "RUNNING", 10000), 0);
+    int rc = ctl(T, out, sizeof out, "status", NULL);
+    ck_assert_msg(rc == 0 && strstr(out, "RUNNING"), "rc %d: %s", rc, out);
+    rc = ctl(T, out, sizeof out, "-p", "wrong", "status", NULL);
+    ck_assert_msg(rc != 0 && strstr(out, "401 Unauthorized"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_file(T->errlog, "authentication failed for user 'admin'", 5000), 0);
+    rc = py(T, out, sizeof out,
+            "print(proxy('admin', 's3cret').supervisor.getState()['statename'])\n"
+            "try:\n"
+            "    s.supervisor.getState()\n"
+            "except xmlrpc.client.ProtocolError as e:\n"
+            "    print('refused', e.errcode)\n");
+    ck_assert_msg(rc == 0 && strstr(out, "RUNNING\n") && strstr(out, "refused 401\n"), "rc %d: %s",
+                  rc, out);
+    stop_tend(T);
+}
+END_TEST
+
+/* a raw HTTP exchange on the socket: what tend answers (first line) */
+static int raw_connect(struct th *t)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", th_path(t, "sup.sock"));
+    ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0, "connect: %s", strerror(errno));
+    return fd;
+}
+
+static void raw_exchange(struct th *t, const char *req, char *resp, size_t len)
+{
+    int fd = raw_connect(t);
+    ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+    size_t got = 0;
+    struct pollfd pfd = {fd, POLLIN, 0};
+    while (got + 1 < len && poll(&pfd, 1, 5000) > 0) {
+        ssize_t n = read(fd, resp + got, len - 1 - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    resp[got] = '\0';
+    close(fd);
+}
+
+START_TEST(test_hostile_clients)
+{
+    char out[8192];
+    up("", "", "[program:a]\n" SLEEPER);
+    ck_assert_int_eq(th_wait_state(T, "a", "RUNNING", 10000), 0);
+    raw_exchange(T, "garbage\r\n\r\n", out, sizeof out);
+    ck_assert_msg(!strncmp(out, "HTTP/1.1 400 ", 13), "%s", out);
+    raw_exchange(T, "POST /RPC2 HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\n", out, sizeof out);
+    ck_assert_msg(!strncmp(out, "HTTP/1.1 413 ", 13), "%s", out);
+    raw_exchange(T, "POST /RPC2 HTTP/1.0\r\nContent-Length: 9\r\n\r\nnot xml!!", out, sizeof out);
+    ck_assert_msg(!strncmp(out, "HTTP/1.1 400 ", 13), "%s", out);
+    raw_exchange(T, "GET /nothing HTTP/1.0\r\n\r\n", out, sizeof out);
+    ck_assert_msg(!strncmp(out, "HTTP/1.1 404 ", 13), "%s", out);
+
+    /* clients that hold connections: one byte of a head, a body that
+     * never comes, a connection that says nothing */
+    int slow = raw_connect(T);
+    ck_assert_int_eq(write(slow, "P", 1), 1);
+    int big = raw_connect(T);
+    const char *bighead = "POST /RPC2 HTTP/1.1\r\nContent-Length: 4000000\r\n\r\n<?xml";
+    ck_assert_int_eq(write(big, bighead, strlen(bighead)), (ssize_t)strlen(bighead));
+    int mute = raw_connect(T);
+    for (int round = 0; round < 3; round++) {
+        ck_assert_int_eq(write(slow, "O", 1), 1);
+        uint64_t t0 = th_now_ms();
+        int rc = ctl(T, out, sizeof out, "status", NULL);
+        ck_assert_msg(rc == 0 && strstr(out, "RUNNING"), "rc %d: %s", rc, out);
+        rc = th_ctl(T, out, sizeof out, "status");
+        ck_assert_msg(rc == 0, "tendctl status rc %d: %s", rc, out);
+        ck_assert_msg(th_now_ms() - t0 < 5000, "status took %llu ms",
+                      (unsigned long long)(th_now_ms() - t0));
+        th_nap(300);
+    }
+    close(slow);
+    close(big);
+    close(mute);
+    stop_tend(T);
+}
+END_TEST
+
+START_TEST(test_concurrent_clients)
+{
+    char out[16384];
+    up("", "",
+       "[program:a]\n" SLEEPER "[program:b]\n" SLEEPER "[program:c]\n" SLEEPER
+       "[program:slow]\ncommand = sleep 1000\nstartsecs = 2\nautostart = false\n");
+    ck_assert_int_eq(th_wait_state(T, "c", "RUNNING", 10000), 0);
+    /* a start that waits 2 s for RUNNING runs beside 20 clients */
+    int rc = py(T, out, sizeof out,
+        "import threading, time\n"
+        "res = {}\n"
+        "def waiter():\n"
+        "    res['start'] = proxy().supervisor.startProcess('slow', True)\n"
+        "    res['start_t'] = time.time()\n"
+        "def client(i):\n"
+        "    p = proxy()\n"
+        "    n = 0\n"
+        "    for k in range(10):\n"
+        "        n += len(p.supervisor.getAllProcessInfo())\n"
+        "    res[i] = n\n"
+        "t0 = time.time()\n"
+        "w = threading.Thread(target=waiter); w.start()\n"
+        "time.sleep(0.2)\n"
+        "ts = [threading.Thread(target=client, args=(i,)) for i in range(20)]\n"
+        "for t in ts: t.start()\n"
+        "for t in ts: t.join()\n"
+        "t_clients = time.time()\n"
+        "w.join()\n"
+        "print('counts', sorted(set(res[i] for i in range(20))))\n"
+        "print('clients before start', t_clients < res['start_t'])\n"
+        "print('start', res['start'], res['start_t'] - t0 >= 1.5)\n");
+    ck_assert_msg(rc == 0, "python: %s", out);
+    ck_assert_msg(strstr(out, "counts [40]\n"), "%s", out);
+    ck_assert_msg(strstr(out, "clients before start True\n"), "%s", out);
+    ck_assert_msg(strstr(out, "start True True\n"), "%s", out);
+    stop_tend(T);
+}
+END_TEST
+
+START_TEST(test_refuse_live_socket)
+{
+    up("", "", "[program:a]\n" SLEEPER);
+    /* a second tend on the same socket exits non-zero, the first keeps it */
+    struct th *t2 = th_start("[unix_http_server]\nfile = %s\n", th_path(T, "sup.sock"));
+    int rc = th_wait_exit(t2, 10000);
+    ck_assert_msg(rc != 0 && rc != -1, "second tend: %d", rc);
+    char log[4096];
+    th_read_file(t2->errlog, log, sizeof log);
+    ck_assert_msg(strstr(log, "already listening"), "%s", log);
+    th_free(t2);
+    char out[4096];
+    rc = ctl(T, out, sizeof out, "status", NULL);
+    ck_assert_msg(rc == 0, "rc %d: %s", rc, out);
+    stop_tend(T);
+}
+END_TEST
+
+/* Programs find tend's XML-RPC as supervisord's children do
+ * (supervisor.childutils reads SUPERVISOR_SERVER_URL). */
+START_TEST(test_server_url_in_environment)
+{
+    up("", "", "[program:env]\ncommand = /bin/sh -c 'echo \"url=$SUPERVISOR_SERVER_URL\" > "
+       "@DIR@/env.out; exec sleep 100'\nstartsecs = 0\n");
+    char want[PATH_MAX + 32];
+    snprintf(want, sizeof want, "url=unix://%s\n", th_path(T, "sup.sock"));
+    ck_assert_int_eq(th_wait_file(th_path(T, "env.out"), want, 10000), 0);
+    ck_assert_int_eq(th_stop(T, SIGTERM, 10000), 0);
+}
+END_TEST
+
+START_TEST(test_tail_follow)
+{
+    char out[8192];
+    up("", "", "[program:chatty]\n"
+       "command = /bin/sh -c 'i=0; while :; do echo line $i; i=$((i+1)); sleep 0.1; done'\n"
+       "startsecs = 0\nstdout_logfile = @DIR@/chatty.log\n");
+    ck_assert_int_eq(th_wait_file(th_path(T, "chatty.log"), "line 2\n", 10000), 0);
+    /* supervisorctl tail -f reads GET /logtail/chatty: it must keep following */
+    int fd = open(th_path(T, "tailf.out"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    ck_assert_int_ge(fd, 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fd, 1);
+    posix_spawn_file_actions_adddup2(&fa, fd, 2);
+    const char *argv[] = {SUPERVISORCTL, "-c", T->conf, "tail", "-f", "chatty", NULL};
+    pid_t pid;
+    extern char **environ;
+    ck_assert_int_eq(posix_spawn(&pid, SUPERVISORCTL, &fa, NULL, (char *const *)argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fd);
+    int ok = th_wait_file(th_path(T, "tailf.out"), "line 40\n", 15000);
+    kill(pid, SIGTERM);
+    th_wait_gone(pid, 5000);
+    th_read_file(th_path(T, "tailf.out"), out, sizeof out);
+    ck_assert_msg(ok == 0, "tail -f did not follow: %s", out);
+    /* an unknown name is 404 (supervisorctl prints its error) */
+    char resp[1024];
+    int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", th_path(T, "sup.sock"));
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&sa, sizeof sa), 0);
+    const char *req = "GET /logtail/nosuch HTTP/1.1\r\nHost: x\r\n\r\n";
+    ck_assert_int_eq(write(c, req, strlen(req)), (ssize_t)strlen(req));
+    ssize_t n = read(c, resp, sizeof resp - 1);
+    ck_assert_int_gt(n, 12);
+    resp[n] = '\0';
+    ck_assert_msg(!strncmp(resp, "HTTP/1.1 404 ", 13), "%s", resp);
+    close(c);
+    /* a follower still connected when tend stops is closed cleanly */
+    c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&sa, sizeof sa), 0);
+    req = "GET /logtail/chatty/stdout HTTP/1.0\r\n\r\n";
+    ck_assert_int_eq(write(c, req, strlen(req)), (ssize_t)strlen(req));
+    n = read(c, resp, sizeof resp - 1);
+    ck_assert_int_gt(n, 12);
+    resp[n] = '\0';
+    ck_assert_msg(!strncmp(resp, "HTTP/1.1 200 ", 13) && !strstr(resp, "chunked"), "%s", resp);
+    stop_tend(T);
+    close(c);
+}
+END_TEST
+
+static Suite *xmlrpc_suite(void)
+{
+    Suite *s = suite_create("xmlrpc");
+    TCase *tc = tcase_create("supervisorctl");
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, NULL, teardown);
+    tcase_add_test(tc, test_supervisorctl_commands);
+    tcase_add_test(tc, test_start_failures);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("python");
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, NULL, teardown);
+    tcase_add_test(tc, test_python_methods);
+    tcase_add_test(tc, test_auth);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("robustness");
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, NULL, teardown);
+    tcase_add_test(tc, test_hostile_clients);
+    tcase_add_test(tc, test_concurrent_clients);
+    tcase_add_test(tc, test_refuse_live_socket);
+    tcase_add_test(tc, test_tail_follow);
+    tcase_add_test(tc, test_server_url_in_environment);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(xmlrpc_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
