@@ -5,6 +5,7 @@
  * Values may be secrets: no message ever quotes a value, or a line.
  */
 #include "conf/health.h"
+#include "conf/values.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,13 +18,7 @@
 
 void conf_env_free(struct env_list *e)
 {
-    for (size_t i = 0; i < e->n; i++) {
-        free(e->v[i].key);
-        free(e->v[i].value);
-    }
-    free(e->v);
-    e->v = NULL;
-    e->n = 0;
+    cf_env_free(e);
 }
 
 /* Set KEY (KLEN bytes) to VALUE (taken over), replacing an earlier one. */

@@ -304,15 +304,6 @@ void cf_health_free(struct process_config *p)
     cf_env_free(&p->environment_own);
 }
 
-static bool env_eq(const struct env_list *a, const struct env_list *b)
-{
-    if (a->n != b->n)
-        return false;
-    for (size_t i = 0; i < a->n; i++)
-        if (strcmp(a->v[i].key, b->v[i].key) || strcmp(a->v[i].value, b->v[i].value))
-            return false;
-    return true;
-}
 
 bool cf_health_same(const struct process_config *a, const struct process_config *b)
 {
@@ -331,7 +322,7 @@ bool cf_health_same(const struct process_config *a, const struct process_config 
                 ? strv_eq(a->environment_files, b->environment_files)
                 : cf_strv_len(a->environment_files) == cf_strv_len(b->environment_files)) &&
            a->environment_files_nsup == b->environment_files_nsup &&
-           env_eq(&a->environment_own, &b->environment_own);
+           cf_env_eq(&a->environment_own, &b->environment_own);
 }
 
 static const char *secs(char buf[32], int ms)

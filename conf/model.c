@@ -247,15 +247,6 @@ static bool log_eq(const struct log_target *a, const struct log_target *b)
            str_eq(a->syslog_socket, b->syslog_socket);
 }
 
-static bool env_eq(const struct env_list *a, const struct env_list *b)
-{
-    if (a->n != b->n)
-        return false;
-    for (size_t i = 0; i < a->n; i++)
-        if (strcmp(a->v[i].key, b->v[i].key) || strcmp(a->v[i].value, b->v[i].value))
-            return false;
-    return true;
-}
 
 bool conf_process_same(const struct process_config *a, const struct process_config *b)
 {
@@ -266,7 +257,7 @@ bool conf_process_same(const struct process_config *a, const struct process_conf
            str_eq(a->directory, b->directory) && a->umask_set == b->umask_set &&
            (!a->umask_set || a->umask == b->umask) && str_eq(a->user, b->user) &&
            (!a->user || (a->uid == b->uid && a->gid == b->gid)) &&
-           env_eq(&a->environment, &b->environment) && a->priority == b->priority && a->order == b->order &&
+           cf_env_eq(&a->environment, &b->environment) && a->priority == b->priority && a->order == b->order &&
            strv_eq(a->depends_on, b->depends_on) && a->autostart == b->autostart &&
            a->autorestart == b->autorestart &&
            !memcmp(a->exitcodes, b->exitcodes, sizeof a->exitcodes) &&

@@ -207,6 +207,16 @@ void cf_env_copy(struct env_list *dst, const struct env_list *src)
         cf_env_set(dst, src->v[i].key, src->v[i].value);
 }
 
+bool cf_env_eq(const struct env_list *a, const struct env_list *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->v[i].key, b->v[i].key) || strcmp(a->v[i].value, b->v[i].value))
+            return false;
+    return true;
+}
+
 void cf_env_free(struct env_list *e)
 {
     for (size_t i = 0; i < e->n; i++) {

@@ -29,6 +29,8 @@ int cf_parse_keyword(const char *s, const struct cf_keyword *tab, int *out);
 int cf_parse_env(const char *s, struct env_list *out, char **err);
 void cf_env_set(struct env_list *e, const char *key, const char *value);
 void cf_env_copy(struct env_list *dst, const struct env_list *src);
+/* Same keys and values in the same order. */
+bool cf_env_eq(const struct env_list *a, const struct env_list *b);
 void cf_env_free(struct env_list *e);
 
 /* A user name or uid that exists; *name gets the canonical user name. */
