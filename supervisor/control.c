@@ -546,6 +546,7 @@ static void observer(void *arg, struct process *p, enum proc_event ev, enum psta
     for (struct client *c = ctl->clients; c; c = c->next) {
         if (ev == PROC_EV_REMOVED) {
             /* every client, armed or not: P is about to be freed */
+            bool ended = false;
             for (size_t i = 0; i < c->nt; i++) {
                 struct target *t = &c->t[i];
                 if (t->p != p)
@@ -555,14 +556,19 @@ static void observer(void *arg, struct process *p, enum proc_event ev, enum psta
                     client_fail(c, "%s: removed by reload", pname(p));
                     t->phase = PH_DONE;
                     c->pending--;
+                    ended = true;
                 }
                 t->p = NULL;
             }
+            /* that may have been what it waited for last */
+            if (ended && c->armed && !c->dead)
+                client_check_done(c);
+            continue;
         }
         if (c->dead || !c->armed || c->pending == 0)
             continue;
-        bool hit = ev == PROC_EV_REMOVED;
-        for (size_t i = 0; i < c->nt && ev != PROC_EV_REMOVED; i++) {
+        bool hit = false;
+        for (size_t i = 0; i < c->nt; i++) {
             struct target *t = &c->t[i];
             if (t->p != p || t->phase == PH_DONE)
                 continue;

@@ -5,6 +5,7 @@
  * exit path too.
  */
 #include <check.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -448,6 +449,44 @@ START_TEST(test_pending_start_chain_stopped)
 }
 END_TEST
 
+/* A client waiting on a program that a reload then drops is answered
+ * (`removed by reload`), not left hanging. Found by the torture test. */
+START_TEST(test_waiting_client_of_removed_program)
+{
+    struct th *t = th_start("loglevel = debug\n"
+                            "[program:a]\ncommand = sleep 3042\nstartsecs = 0\n"
+                            "autostart = false\n"
+                            "[program:keep]\ncommand = sleep 3043\nstartsecs = 0\n");
+    ck_assert_int_eq(th_wait_state(t, "keep", "RUNNING", WAIT), 0);
+    char res[PATH_MAX];
+    snprintf(res, sizeof res, "%s", th_path(t, "wait.out"));
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(res, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execl(th_tendctl_bin(), th_tendctl_bin(), "-s", t->control, "-t", "30", "wait", "a",
+              "RUNNING", (char *)NULL);
+        _exit(127);
+    }
+    ck_assert_int_eq(th_wait_file(t->errlog, "control: wait", WAIT), 0);
+    ck_assert_int_eq(th_config(t, NULL, "[program:keep]\ncommand = sleep 3043\n"
+                                        "startsecs = 0\n"), 0);
+    ck_assert_int_eq(reload(t), 0);
+    int st;
+    uint64_t end = th_now_ms() + WAIT;
+    while (waitpid(pid, &st, WNOHANG) == 0) {
+        ck_assert_msg(th_now_ms() < end, "the waiting client got no answer");
+        th_nap(20);
+    }
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    ck_assert_int_gt(th_count_in_file(res, "removed by reload"), 0);
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    th_free(t);
+}
+END_TEST
+
 /* What a main program depends on may change (its numprocs, so the names);
  * the main program itself runs on, and the reload is applied. Found by the
  * torture test. */
@@ -649,6 +688,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_reload_adds_dependency_edge);
     tcase_add_test(tc, test_reload_main_dependency_names_change);
     tcase_add_test(tc, test_pending_start_chain_stopped);
+    tcase_add_test(tc, test_waiting_client_of_removed_program);
     suite_add_tcase(s, tc);
     return s;
 }
