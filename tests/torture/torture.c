@@ -2173,8 +2173,12 @@ static unsigned long long env_num(const char *name, unsigned long long dflt)
 static int torture_run(unsigned long long secs, unsigned long long steps)
 {
     memset(&tt, 0, sizeof tt);
+#ifdef TORTURE_DEFAULT_SEED
+    tt.seed = env_num("TORTURE_SEED", TORTURE_DEFAULT_SEED);
+#else
     tt.seed = env_num("TORTURE_SEED", (unsigned long long)time(NULL) ^
                                           ((unsigned long long)getpid() << 16));
+#endif
     tt.verbose = env_num("TORTURE_VERBOSE", 0) != 0;
     snprintf(tt.skip, sizeof tt.skip, "%s", getenv("TORTURE_SKIP") ? getenv("TORTURE_SKIP") : "");
     printf("torture: seed %llu\n", (unsigned long long)tt.seed);
