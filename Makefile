@@ -215,7 +215,7 @@ soak: all $(BUILD)/helpers/bench_proc
 # reloads, requests from several clients, kills and signals, with invariants
 # checked after every step. TORTURE_SECS (default 600), TORTURE_SEED,
 # TORTURE_STEPS, TORTURE_SKIP; it prints its seed first. `make check` runs it
-# for 60 s (tests/integration/test_torture.c).
+# for 40 s with a fixed seed (tests/integration/test_torture.c).
 TORTURE_BIN = $(BUILD)/tests/torture/torture
 $(TORTURE_BIN): $(BUILD)/obj/tests/torture/torture.o $(INTEG_LIB_OBJ)
 	@mkdir -p $(dir $@)
