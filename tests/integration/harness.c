@@ -1035,3 +1035,31 @@ int th_ctl(struct th *t, char *out, size_t outlen, const char *fmt, ...)
     words[n] = NULL;
     return th_ctlv(t, out, outlen, words);
 }
+
+char *th_slurp(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *b = malloc(cap + 1);
+    ck_assert_ptr_nonnull(b);
+    for (;;) {
+        if (n == cap) {
+            cap *= 2;
+            b = realloc(b, cap + 1);
+            ck_assert_ptr_nonnull(b);
+        }
+        ssize_t r = read(fd, b + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    b[n] = '\0';
+    if (len)
+        *len = n;
+    return b;
+}

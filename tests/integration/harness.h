@@ -144,6 +144,9 @@ void th_dump(struct th *t, const char *why);
 int th_wait_file(const char *path, const char *substring, int timeout_ms);
 /* Read a whole file (NUL-terminated, cut at LEN-1): bytes read or -1. */
 ssize_t th_read_file(const char *path, char *buf, size_t len);
+/* A whole file of any size, NUL-terminated (malloc'd; NULL when missing);
+ * its length in *LEN when LEN is not NULL. */
+char *th_slurp(const char *path, size_t *len);
 /* Number of occurrences of NEEDLE in the file at PATH (0 when missing). */
 int th_count_in_file(const char *path, const char *needle);
 /* Create/replace PATH with the formatted text (mode 0644, or 0755 if EXEC). 0/-1. */

@@ -21,35 +21,6 @@
 
 static const char *spam(void) { return th_helper("spam"); }
 
-/* A whole file, NUL-terminated (malloc'd; NULL when missing). */
-static char *slurp(const char *path, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *b = malloc(cap + 1);
-    ck_assert_ptr_nonnull(b);
-    for (;;) {
-        if (n == cap) {
-            cap *= 2;
-            b = realloc(b, cap + 1);
-            ck_assert_ptr_nonnull(b);
-        }
-        ssize_t r = read(fd, b + n, cap - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    b[n] = '\0';
-    if (len)
-        *len = n;
-    return b;
-}
-
 static long long fsize(const char *path)
 {
     struct stat st;
@@ -117,17 +88,17 @@ START_TEST(test_file_capture_exact)
     size_t want = 4 + spam_lines_len("", 1000) + 10;
     ck_assert_int_eq(wait_size(out, (long long)want, false, WAIT), 0);
     size_t n;
-    char *text = slurp(out, &n);
+    char *text = th_slurp(out, &n);
     ck_assert(memcmp(text, "old\n", 4) == 0);
     check_spam_lines(text + 4, n - 4 - 10, "", 1, 1000);
     ck_assert(memcmp(text + n - 10, "no newline", 10) == 0);  /* raw: no newline added */
     free(text);
     ck_assert_int_eq(th_wait_file(th_path(t, "q-err.log"), "to-err\n", WAIT), 0);
     ck_assert_int_eq(th_wait_file(th_path(t, "q-out.log"), "to-out\n", WAIT), 0);
-    text = slurp(th_path(t, "q-out.log"), NULL);
+    text = th_slurp(th_path(t, "q-out.log"), NULL);
     ck_assert_str_eq(text, "to-out\n");
     free(text);
-    text = slurp(th_path(t, "q-err.log"), NULL);
+    text = th_slurp(th_path(t, "q-err.log"), NULL);
     ck_assert_str_eq(text, "to-err\n");
     free(text);
     struct stat st;
@@ -149,7 +120,7 @@ START_TEST(test_redirect_stderr)
                   t->rundir, th_path(t, "r.log"), th_path(t, "never.log"));
     ck_assert_int_eq(th_spawn(t, NULL), 0);
     ck_assert_int_eq(th_wait_file(th_path(t, "r.log"), "three\n", WAIT), 0);
-    char *text = slurp(th_path(t, "r.log"), NULL);
+    char *text = th_slurp(th_path(t, "r.log"), NULL);
     ck_assert_str_eq(text, "one\ntwo\nthree\n");   /* one pipe: the order is kept */
     free(text);
     ck_assert_int_eq(fsize(th_path(t, "never.log")), -1);
@@ -230,8 +201,8 @@ START_TEST(test_rotation)
     ck_assert_int_eq(fsize(th_fmt("%s.2", log)), 1000);
     ck_assert_int_eq(fsize(th_fmt("%s.3", log)), -1);
     /* the newest lines are in the live file, the older in .1 then .2 */
-    char *a = slurp(th_fmt("%s.2", log), NULL), *b = slurp(th_fmt("%s.1", log), NULL);
-    char *c = slurp(log, NULL);
+    char *a = th_slurp(th_fmt("%s.2", log), NULL), *b = th_slurp(th_fmt("%s.1", log), NULL);
+    char *c = th_slurp(log, NULL);
     ck_assert(strncmp(a, "line 000000061", 14) == 0);
     ck_assert(strncmp(b, "line 000000081", 14) == 0);
     ck_assert(strncmp(c, "line 000000101", 14) == 0);
@@ -248,7 +219,7 @@ static long wait_counter(const char *path, long min)
 {
     uint64_t end = th_now_ms() + WAIT;
     for (;;) {
-        char *text = slurp(path, NULL);
+        char *text = th_slurp(path, NULL);
         long last = -1;
         for (char *p = text; p && (p = strstr(p, "n ")); p += 2)
             last = atol(p + 2);
@@ -264,7 +235,7 @@ static long wait_counter(const char *path, long min)
  * by one; returns the last. */
 static long check_counter(const char *path, long first)
 {
-    char *text = slurp(path, NULL);
+    char *text = th_slurp(path, NULL);
     ck_assert_ptr_nonnull(text);
     long want = first, n = 0;
     for (char *p = text; *p;) {
@@ -329,7 +300,7 @@ START_TEST(test_prefix_to_stdout)
     ck_assert_int_eq(th_wait_file(t->outlog, "err | oops\n", WAIT), 0);
     /* pre's own lines, in order (err's line may come between them: whole
      * lines of different programs interleave, never parts of lines) */
-    char *text = slurp(t->outlog, NULL);
+    char *text = th_slurp(t->outlog, NULL);
     char pre[256] = "";
     for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n"))
         if (!strncmp(l, "pre |", 5) && strlen(pre) + strlen(l) + 2 < sizeof pre)
@@ -355,7 +326,7 @@ START_TEST(test_two_programs_never_interleave)
     long long want = 2LL * LINES * (LEN + 4);
     ck_assert_int_eq(wait_size(t->outlog, want, false, 30000), 0);
     size_t n;
-    char *text = slurp(t->outlog, &n);
+    char *text = th_slurp(t->outlog, &n);
     int na = 0, nb = 0;
     for (char *p = text; p < text + n;) {
         char *nl = memchr(p, '\n', (size_t)(text + n - p));
@@ -398,12 +369,12 @@ START_TEST(test_200000_lines_in_order)
     size_t want = spam_lines_len("", 200000);
     ck_assert_int_eq(wait_size(log, (long long)want, false, 30000), 0);
     size_t n;
-    char *text = slurp(log, &n);
+    char *text = th_slurp(log, &n);
     check_spam_lines(text, n, "", 1, 200000);
     free(text);
     want = spam_lines_len("pre | ", 200000);
     ck_assert_int_eq(wait_size(t->outlog, (long long)want, false, 30000), 0);
-    text = slurp(t->outlog, &n);
+    text = th_slurp(t->outlog, &n);
     check_spam_lines(text, n, "pre | ", 1, 200000);
     free(text);
     th_free(t);

@@ -27,35 +27,6 @@
 
 static const char *spam(void) { return th_helper("spam"); }
 
-/* A whole file, NUL-terminated (malloc'd; NULL when missing). */
-static char *slurp(const char *path, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *b = malloc(cap + 1);
-    ck_assert_ptr_nonnull(b);
-    for (;;) {
-        if (n == cap) {
-            cap *= 2;
-            b = realloc(b, cap + 1);
-            ck_assert_ptr_nonnull(b);
-        }
-        ssize_t r = read(fd, b + n, cap - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    b[n] = '\0';
-    if (len)
-        *len = n;
-    return b;
-}
-
 /* Poll until the file at PATH ends with SUFFIX (th_wait_file reads only
  * the first MiB). 0, or -1 at the deadline. */
 static int wait_tail(const char *path, const char *suffix, int timeout_ms)
@@ -109,7 +80,7 @@ static size_t stamp_at(const char *p, const char *kind)
 /* Every line of FILE is STAMP + " " + REST[i], for the N lines given. */
 static void check_stamped(const char *file, const char *kind, const char *const *rest, int n)
 {
-    char *text = slurp(file, NULL);
+    char *text = th_slurp(file, NULL);
     ck_assert_msg(text != NULL, "%s missing", file);
     char *save = NULL, *line = strtok_r(text, "\n", &save);
     for (int i = 0; i < n; i++, line = strtok_r(NULL, "\n", &save)) {
@@ -182,7 +153,7 @@ START_TEST(test_std_targets)
     ck_assert_int_eq(th_wait_file(t->errlog, "i-err", WAIT), 0);
     ck_assert_int_eq(th_wait_file(t->outlog, "\"message\": \"j-out\"}", WAIT), 0);
     ck_assert_int_eq(th_wait_file(t->errlog, "\"message\": \"j-err\"}", WAIT), 0);
-    char *o = slurp(t->outlog, NULL), *e = slurp(t->errlog, NULL);
+    char *o = th_slurp(t->outlog, NULL), *e = th_slurp(t->errlog, NULL);
     const char *p = strstr(o, "i-out");
     ck_assert(p && p - o >= 21 && stamp_at(p - 21, "iso8601") == 20);
     p = strstr(e, "i-err");
@@ -207,7 +178,7 @@ START_TEST(test_json_file_and_tail)
         "startsecs = 0\nautorestart = false\n");
     wait_exited(t, "j");
     ck_assert_int_eq(th_wait_file(th_path(t, "j.log"), "ok\xC3\xA9\"}\n", WAIT), 0);
-    char *text = slurp(th_path(t, "j.log"), NULL);
+    char *text = th_slurp(th_path(t, "j.log"), NULL);
     const char *want[] = {
         "\"message\": \"tab\\there \\\"q\\\" \\\\b\"}",
         "\"message\": \"\\u0001\\u001b[0m\"}",
@@ -246,7 +217,7 @@ START_TEST(test_long_line_cut)
     wait_exited(t, "j");
     wait_exited(t, "t");
     ck_assert_int_eq(th_wait_file(th_path(t, "j.log"), "\"message\": \"after\"}\n", WAIT), 0);
-    char *text = slurp(th_path(t, "j.log"), NULL);
+    char *text = th_slurp(th_path(t, "j.log"), NULL);
     size_t xs = 0;
     int records = 0, partial = 0;
     char *save = NULL;
@@ -267,7 +238,7 @@ START_TEST(test_long_line_cut)
     ck_assert_int_eq(records, 4);          /* three pieces and "after" */
     free(text);
     ck_assert_int_eq(th_wait_file(th_path(t, "t.log"), "yyy\n", WAIT), 0);
-    text = slurp(th_path(t, "t.log"), NULL);
+    text = th_slurp(th_path(t, "t.log"), NULL);
     ck_assert_ptr_nonnull(strstr(text, "yyy [...]\n"));
     ck_assert_int_eq(th_count_in_file(th_path(t, "t.log"), "Z yyy"), 2);
     free(text);
@@ -286,7 +257,7 @@ START_TEST(test_json_100k_lines)
     wait_exited(t, "s");
     ck_assert_int_eq(wait_tail(th_path(t, "s.log"), "\"message\": \"L 000100000\"}\n", 30000), 0);
     size_t len;
-    char *text = slurp(th_path(t, "s.log"), &len);
+    char *text = th_slurp(th_path(t, "s.log"), &len);
     char *p = text, *end = text + len;
     for (long i = 1; i <= 100000; i++) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -448,7 +419,7 @@ START_TEST(test_own_log_rotation_json)
     for (int i = 0; i < 3; i++) {
         ck_assert_int_eq(stat(th_path(t, files[i]), &st), 0);
         ck_assert_int_le(st.st_size, 2048);
-        char *text = slurp(th_path(t, files[i]), NULL);
+        char *text = th_slurp(th_path(t, files[i]), NULL);
         char *save = NULL;
         for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
             ck_assert_msg(!strncmp(l, "{\"time\": \"", 10) && stamp_at(l + 10, "rfc3339ms") == 24,
