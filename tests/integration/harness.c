@@ -1063,3 +1063,9 @@ char *th_slurp(const char *path, size_t *len)
         *len = n;
     return b;
 }
+
+pid_t th_pid(struct th *t, const char *name)
+{
+    pid_t pid = 0;
+    return th_status(t, name, NULL, 0, &pid, NULL, 0, NULL) < 0 ? -1 : pid;
+}

@@ -106,6 +106,9 @@ struct th_proc {
 int th_status(struct th *t, const char *name, char *state, size_t statelen,
               pid_t *pid, char *exit, size_t exitlen, int *restarts);
 int th_proc(struct th *t, const char *name, struct th_proc *out);
+/* NAME's pid in the status file (0 when not running), or -1 when NAME is
+ * not there. */
+pid_t th_pid(struct th *t, const char *name);
 /* Wait until NAME is in STATE: 0, or -1 at the deadline (or when tend has
  * exited and the final status file does not show it). */
 int th_wait_state(struct th *t, const char *name, const char *state, int timeout_ms);

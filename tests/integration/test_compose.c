@@ -23,14 +23,6 @@
 
 static char out[1 << 14];
 
-static pid_t pid_of(struct th *t, const char *name)
-{
-    pid_t pid = 0;
-    if (th_status(t, name, NULL, 0, &pid, NULL, 0, NULL) < 0)
-        return -1;
-    return pid;
-}
-
 /* Wait until NAME is RUNNING with a pid other than OLD: the pid, or -1. */
 static pid_t wait_new_pid(struct th *t, const char *name, pid_t old)
 {
@@ -111,7 +103,7 @@ START_TEST(test_reload_new_command_new_executable)
     struct th *t = th_start("[program:w]\ncommand = %s\nstartsecs = 0\nstopwaitsecs = 2\n",
                             cmds[0]);
     ck_assert_int_eq(th_wait_state(t, "w", "RUNNING", WAIT), 0);
-    pid_t pid = pid_of(t, "w");
+    pid_t pid = th_pid(t, "w");
     for (int round = 1; round <= 6; round++) {
         int k = round % 2;
         ck_assert_int_eq(th_config(t, NULL, "[program:w]\ncommand = %s\nstartsecs = 0\n"
@@ -140,7 +132,7 @@ START_TEST(test_reload_removes_dependency_and_dependent)
                             "[program:z]\ncommand = sleep 3003\nstartsecs = 0\n");
     ck_assert_int_eq(th_wait_state(t, "x", "RUNNING", WAIT), 0);
     ck_assert_int_eq(th_wait_state(t, "y", "RUNNING", WAIT), 0);
-    pid_t x = pid_of(t, "x"), y = pid_of(t, "y");
+    pid_t x = th_pid(t, "x"), y = th_pid(t, "y");
     /* x goes, y stays but no longer depends on it (changed: restarted) */
     ck_assert_int_eq(th_config(t, NULL, "[program:y]\ncommand = sleep 3002\nstartsecs = 0\n"
                                         "stopwaitsecs = 2\n"
@@ -158,7 +150,7 @@ START_TEST(test_reload_removes_dependency_and_dependent)
                                         "depends_on = a\nstopwaitsecs = 2\n"), 0);
     ck_assert_int_eq(reload(t), 0);
     ck_assert_int_eq(th_wait_state(t, "b", "RUNNING", WAIT), 0);
-    pid_t a = pid_of(t, "a"), b = pid_of(t, "b");
+    pid_t a = th_pid(t, "a"), b = th_pid(t, "b");
     ck_assert_int_eq(th_config(t, NULL, "[program:z]\ncommand = sleep 3003\nstartsecs = 0\n"),
                      0);
     ck_assert_int_eq(reload(t), 0);
@@ -187,7 +179,7 @@ START_TEST(test_removed_program_not_restarted)
     ck_assert_int_eq(th_spawn(t, NULL), 0);
     ck_assert_int_eq(th_wait_state(t, "dep", "RUNNING", WAIT), 0);
     ck_assert_int_eq(th_wait_file(ready_path, "ready", WAIT), 0);
-    pid_t ign = pid_of(t, "ign");
+    pid_t ign = th_pid(t, "ign");
     ck_assert_int_eq(th_config(t, NULL, "[program:keep]\ncommand = sleep 3007\n"
                                         "startsecs = 0\n"), 0);
     ck_assert_int_eq(reload(t), 0);
@@ -239,15 +231,15 @@ START_TEST(test_restart_dependency_brings_dependents_back)
                             "[program:api]\ncommand = sleep 3011\nstartsecs = 1\n"
                             "depends_on = web\n");
     ck_assert_int_eq(th_wait_state(t, "api", "RUNNING", WAIT), 0);
-    pid_t db = pid_of(t, "db"), web = pid_of(t, "web"), api = pid_of(t, "api");
+    pid_t db = th_pid(t, "db"), web = th_pid(t, "web"), api = th_pid(t, "api");
     ck_assert_int_eq(th_ctl(t, out, sizeof out, "restart db"), 0);
     ck_assert_int_gt(wait_new_pid(t, "db", db), 0);
     ck_assert_int_gt(wait_new_pid(t, "web", web), 0);
     ck_assert_int_gt(wait_new_pid(t, "api", api), 0);
     /* a reload that changes db does the same */
-    db = pid_of(t, "db");
-    web = pid_of(t, "web");
-    api = pid_of(t, "api");
+    db = th_pid(t, "db");
+    web = th_pid(t, "web");
+    api = th_pid(t, "api");
     ck_assert_int_eq(th_config(t, NULL, "[program:db]\ncommand = sleep 3012\nstartsecs = 0\n"
                                         "[program:web]\ncommand = sleep 3010\nstartsecs = 0\n"
                                         "depends_on = db\n"
@@ -260,7 +252,7 @@ START_TEST(test_restart_dependency_brings_dependents_back)
     ck_assert_int_gt(wait_new_pid(t, "web", web), 0);
     ck_assert_int_gt(wait_new_pid(t, "api", api), 0);
     /* but a dependent the user stopped stays stopped */
-    web = pid_of(t, "web");
+    web = th_pid(t, "web");
     ck_assert_int_eq(th_ctl(t, out, sizeof out, "stop api"), 0);
     ck_assert_int_eq(th_ctl(t, out, sizeof out, "restart db"), 0);
     ck_assert_int_gt(wait_new_pid(t, "web", web), 0);
@@ -285,7 +277,7 @@ START_TEST(test_signal_to_main_with_dependents)
     ck_assert_int_eq(th_spawn(t, NULL), 0);
     ck_assert_int_eq(th_wait_state(t, "d", "RUNNING", WAIT), 0);
     ck_assert_int_eq(th_wait_file(rep, "ready", WAIT), 0);
-    pid_t d = pid_of(t, "d");
+    pid_t d = th_pid(t, "d");
     ck_assert_int_eq(th_stop(t, SIGINT, WAIT), 7);
     ck_assert_int_eq(sig_count(rep, SIGINT), 1);
     ck_assert_int_eq(sig_count(rep, SIGQUIT), 0);
@@ -320,7 +312,7 @@ START_TEST(test_restart_all_with_dependencies)
                             "[program:other]\ncommand = sleep 3018\nstartsecs = 1\n");
     ck_assert_int_eq(th_wait_state(t, "web", "RUNNING", WAIT), 0);
     ck_assert_int_eq(th_wait_state(t, "other", "RUNNING", WAIT), 0);
-    pid_t db = pid_of(t, "db"), web = pid_of(t, "web");
+    pid_t db = th_pid(t, "db"), web = th_pid(t, "web");
     int rc = th_ctl(t, out, sizeof out, "restart all");
     ck_assert_msg(rc == 0, "restart all: %d: %s", rc, out);
     ck_assert_ptr_nonnull(strstr(out, "db: started"));
@@ -350,7 +342,7 @@ START_TEST(test_reload_changes_dependency_and_starts_dependent)
     ck_assert_int_eq(th_wait_state(t, "web2", "RUNNING", WAIT), 0);
     ck_assert_int_eq(th_wait_state(t, "web1", "RUNNING", WAIT), 0);
     ck_assert_int_eq(th_ctl(t, out, sizeof out, "stop web2"), 0);
-    pid_t db = pid_of(t, "db");
+    pid_t db = th_pid(t, "db");
     ck_assert_int_eq(th_config(t, NULL, "[program:db]\ncommand = sleep 3022\nstartsecs = 0\n"
                                         "%s[program:web2]\ncommand = sleep 3023\n"
                                         "startsecs = 0\ndepends_on = db\n", tail), 0);
@@ -360,7 +352,7 @@ START_TEST(test_reload_changes_dependency_and_starts_dependent)
     ck_assert_int_eq(wait_cmdline(ndb, "sleep 3022"), 0);
     ck_assert_int_eq(th_wait_state(t, "web1", "RUNNING", WAIT), 0);
     ck_assert_int_eq(th_wait_state(t, "web2", "RUNNING", WAIT), 0);
-    ck_assert_int_eq(wait_cmdline(pid_of(t, "web2"), "sleep 3023"), 0);
+    ck_assert_int_eq(wait_cmdline(th_pid(t, "web2"), "sleep 3023"), 0);
     ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
     th_free(t);
 }
@@ -403,14 +395,14 @@ START_TEST(test_reload_refuses_main_change)
 {
     struct th *t = th_start("[program:m]\ncommand = sleep 3025\nmain = true\nstartsecs = 0\n");
     ck_assert_int_eq(th_wait_state(t, "m", "RUNNING", WAIT), 0);
-    pid_t m = pid_of(t, "m");
+    pid_t m = th_pid(t, "m");
     ck_assert_int_eq(th_config(t, NULL, "[program:m]\ncommand = sleep 3026\nmain = true\n"
                                         "startsecs = 0\n"), 0);
     int rc = reload(t);
     ck_assert_msg(rc == 1, "reload: %d: %s", rc, out);
     ck_assert_msg(strstr(out, "tend.ini:") && strstr(out, "main program"), "%s", out);
     ck_assert_int_eq(th_stays_state(t, "m", "RUNNING", 300), 0);
-    ck_assert_int_eq(pid_of(t, "m"), m);
+    ck_assert_int_eq(th_pid(t, "m"), m);
     ck_assert(!th_exited(t));
     ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 143);
     th_free(t);
@@ -497,14 +489,14 @@ START_TEST(test_reload_main_dependency_names_change)
                             "[program:w]\ncommand = sleep 30%%(process_num)d9\nstartsecs = 0\n"
                             "numprocs = 2\nprocess_name = %%(program_name)s_%%(process_num)d\n");
     ck_assert_int_eq(th_wait_state(t, "m", "RUNNING", WAIT), 0);
-    pid_t m = pid_of(t, "m");
+    pid_t m = th_pid(t, "m");
     ck_assert_int_eq(th_config(t, NULL, "[program:m]\ncommand = sleep 3038\nmain = true\n"
                                         "startsecs = 0\ndepends_on = w\npriority = 5\n"
                                         "[program:w]\ncommand = sleep 3049\nstartsecs = 0\n"), 0);
     int rc = reload(t);
     ck_assert_msg(rc == 0, "reload: %d: %s", rc, out);
     ck_assert_int_eq(th_wait_state(t, "w", "RUNNING", WAIT), 0);
-    ck_assert_int_eq(pid_of(t, "m"), m);
+    ck_assert_int_eq(th_pid(t, "m"), m);
     ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 143);
     th_free(t);
 }
@@ -516,7 +508,7 @@ START_TEST(test_status_signal_name)
     struct th *t = th_start("[program:s]\ncommand = sleep 3027\nstartsecs = 0\n"
                             "autorestart = false\n");
     ck_assert_int_eq(th_wait_state(t, "s", "RUNNING", WAIT), 0);
-    ck_assert_int_eq(kill(pid_of(t, "s"), SIGRTMIN + 6), 0);
+    ck_assert_int_eq(kill(th_pid(t, "s"), SIGRTMIN + 6), 0);
     ck_assert_int_eq(th_wait_state(t, "s", "EXITED", WAIT), 0);
     char ex[32];
     ck_assert_int_eq(th_status(t, "s", NULL, 0, NULL, ex, sizeof ex, NULL), 0);
@@ -565,7 +557,7 @@ START_TEST(test_reload_changes_dependency_and_dependent)
                             "[program:c]\ncommand = sleep 3033\nstartsecs = 0\n"
                             "depends_on = b\n");
     ck_assert_int_eq(th_wait_state(t, "c", "RUNNING", WAIT), 0);
-    pid_t b = pid_of(t, "b"), c = pid_of(t, "c");
+    pid_t b = th_pid(t, "b"), c = th_pid(t, "c");
     ck_assert_int_eq(th_config(t, NULL, "[program:b]\ncommand = sleep 3032\nstartsecs = 0\n"
                                         "[program:c]\ncommand = sleep 3034\nstartsecs = 0\n"
                                         "depends_on = b\n"), 0);
@@ -603,7 +595,7 @@ START_TEST(test_pending_start_fails_when_dependency_stopped)
     int rc = th_ctl(t, out, sizeof out, "start web");
     ck_assert_msg(rc == 1 && strstr(out, "its dependency db is stopped"), "start web: %d: %s",
                   rc, out);
-    ck_assert_str_eq(th_fmt("%d", pid_of(t, "db")), "0");
+    ck_assert_str_eq(th_fmt("%d", th_pid(t, "db")), "0");
     ck_assert_int_eq(th_ctl(t, out, sizeof out, "start db"), 0);
     ck_assert_int_eq(th_wait_state(t, "web", "RUNNING", WAIT), 0);
     ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
@@ -619,7 +611,7 @@ START_TEST(test_reload_adds_dependency_edge)
     const char *db = "[program:db]\ncommand = sleep 3036\nstartsecs = 0\n";
     struct th *t = th_start("%s[program:web]\ncommand = sleep 3037\nstartsecs = 0\n", db);
     ck_assert_int_eq(th_wait_state(t, "web", "RUNNING", WAIT), 0);
-    pid_t web = pid_of(t, "web");
+    pid_t web = th_pid(t, "web");
     ck_assert_int_eq(th_config(t, NULL, "%s[program:web]\ncommand = sleep 3037\n"
                                         "startsecs = 0\ndepends_on = db\n", db), 0);
     ck_assert_int_eq(reload(t), 0);

@@ -52,12 +52,6 @@ static int line_of(const char *file, const char *needle)
     return -1;
 }
 
-static pid_t pid_of(struct th *t, const char *name)
-{
-    pid_t pid = 0;
-    return th_status(t, name, NULL, 0, &pid, NULL, 0, NULL) < 0 ? -1 : pid;
-}
-
 /* ready = tcp: keeps srv STARTING until it listens; web, which depends on
  * it, starts only then. */
 START_TEST(ready_tcp_gates_dependents)
@@ -136,7 +130,7 @@ START_TEST(health_none_reports)
 {
     char code[PATH_MAX];
     struct th *t = health_server("none", code, sizeof code);
-    pid_t pid = pid_of(t, "srv");
+    pid_t pid = th_pid(t, "srv");
     uint64_t end = th_now_ms() + WAIT;
     while (!strstr(out, "\"health\": \"healthy\"")) {
         ck_assert_msg(th_now_ms() < end, "never healthy: %s", out);
@@ -154,7 +148,7 @@ START_TEST(health_none_reports)
     ck_assert_int_eq(th_write_file(code, false, "200\n"), 0);
     ck_assert_int_eq(th_wait_file(t->errlog, "srv: healthy again", WAIT), 0);
     ck_assert_int_eq(th_ctl(t, out, sizeof out, "status srv"), 0);
-    ck_assert_int_eq(pid_of(t, "srv"), pid);
+    ck_assert_int_eq(th_pid(t, "srv"), pid);
     ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
     th_free(t);
 }
@@ -165,7 +159,7 @@ START_TEST(health_restart)
 {
     char code[PATH_MAX];
     struct th *t = health_server("restart", code, sizeof code);
-    pid_t pid = pid_of(t, "srv");
+    pid_t pid = th_pid(t, "srv");
     ck_assert_int_eq(th_write_file(code, false, "500\n"), 0);
     ck_assert_int_eq(th_wait_file(t->errlog, "srv: unhealthy (2 failures: HTTP status 500), "
                                              "restarting it", WAIT), 0);
