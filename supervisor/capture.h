@@ -47,7 +47,14 @@
  * and counted (logged once until it works again; reconnects at most once a
  * second). Streams without these keys take the paths above, unchanged.
  *
- * All state is module-level (one tend, one loop). Not thread-safe.
+ * Lines batched for a regular file (formatted or prefixed streams) are
+ * written behind: one writer thread, started on first use, writes a batch
+ * while the loop formats the next (at most one in flight; every other
+ * write, close or rotation of a file waits for it, so order is kept). The
+ * writer only calls write(2); errors reach the loop through an eventfd.
+ *
+ * All state is module-level (one tend, one loop). Called from the loop's
+ * thread only.
  */
 #ifndef TEND_CAPTURE_H
 #define TEND_CAPTURE_H
