@@ -598,7 +598,8 @@ static void sync_pools(struct events *ev, struct process **v, size_t n)
     for (size_t i = 0; i < ev->npools; i++)
         ev->pools[i].used = false;
     for (size_t i = 0; i < n; i++) {
-        const struct process_config *c = v[i]->cfg;
+        /* a listener a reload changed runs with next_cfg once restarted */
+        const struct process_config *c = v[i]->next_cfg ? v[i]->next_cfg : v[i]->cfg;
         if (!c->listener)
             continue;
         struct pool *pool = find_pool(ev, c->program);
