@@ -125,18 +125,21 @@ static void pool_accept(struct pool *pool, struct event *e, bool head)
 static bool send_event(struct events *ev, struct pool *pool, struct listener *l,
                        const struct event *e)
 {
-    char head[512];
-    int hn = snprintf(head, sizeof head,
-                      "ver:3.0 server:%s serial:%" PRIu64 " pool:%s poolserial:%" PRIu64
-                      " eventname:%s len:%zu\n",
-                      ev->identifier, e->serial, pool->name, e->poolserial,
-                      conf_event_types[e->type], char_len(e->payload, e->len));
-    if (hn < 0 || (size_t)hn >= sizeof head)
+#define ENVELOPE "ver:3.0 server:%s serial:%" PRIu64 " pool:%s poolserial:%" PRIu64 \
+                 " eventname:%s len:%zu\n"
+    size_t clen = char_len(e->payload, e->len);
+    const char *tname = conf_event_types[e->type];
+    int hn = snprintf(NULL, 0, ENVELOPE, ev->identifier, e->serial, pool->name, e->poolserial,
+                      tname, clen);
+    char *msg = hn < 0 ? NULL : malloc((size_t)hn + 1 + e->len);
+    if (!msg) {
+        log_error("out of memory: event %" PRIu64 " not sent to %s", e->serial,
+                  l->p->cfg->fullname);
         return false;
-    char *msg = malloc((size_t)hn + e->len);
-    if (!msg)
-        return false;
-    memcpy(msg, head, (size_t)hn);
+    }
+    snprintf(msg, (size_t)hn + 1, ENVELOPE, ev->identifier, e->serial, pool->name,
+             e->poolserial, tname, clen);
+#undef ENVELOPE
     memcpy(msg + hn, e->payload, e->len);
     int rc = proc_write_stdin(l->p, msg, (size_t)hn + e->len);
     free(msg);
