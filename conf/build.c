@@ -41,12 +41,12 @@ static const char *const supervisor_keys[] = {
     "log_timestamp", "log_format", "syslog_socket", "logfile_maxbytes", "logfile_backups",
     "logformat",
     "rundir", "control", "control_mode", "control_group", "logfile", "loglevel", "pidfile",
-    "environment", "sighup", "childlogdir", "on_fatal", "environment_file", NULL,
+    "environment", "sighup", "childlogdir", "on_fatal", "environment_file", "identifier", NULL,
 };
 /* supervisord's [supervisord] keys that tend has no use for. */
 static const char *const supervisor_ignored[] = {
     "umask", "nodaemon", "silent", "minfds",
-    "minprocs", "nocleanup", "user", "directory", "strip_ansi", "identifier", NULL,
+    "minprocs", "nocleanup", "user", "directory", "strip_ansi", NULL,
 };
 static const char *const program_keys[] = {
     "log_timestamp", "log_format", "stdout_syslog", "stderr_syslog",
@@ -58,13 +58,25 @@ static const char *const program_keys[] = {
     "backoff_max", "restart_limit_count", "restart_limit_interval", "environment_file",
     "ready", "main", "stdin", "stdout_logfile", "stderr_logfile", "stdout_logfile_maxbytes",
     "stdout_logfile_backups", "stderr_logfile_maxbytes", "stderr_logfile_backups",
-    "redirect_stderr", "log_prefix", NULL,
+    "redirect_stderr", "log_prefix", "stdout_events_enabled", "stderr_events_enabled", NULL,
 };
 static const char *const program_ignored[] = {
-    "stdout_capture_maxbytes", "stdout_events_enabled",
-    "stderr_capture_maxbytes", "stderr_events_enabled", "serverurl", NULL,
+    "stdout_capture_maxbytes", "stderr_capture_maxbytes", "serverurl", NULL,
 };
 static const char *const group_keys[] = {"programs", "priority", NULL};
+/* [eventlistener:x]: a program's keys and these (issue 17) */
+static const char *const listener_keys[] = {"events", "buffer_size", NULL};
+static const char *const listener_ignored[] = {"result_handler", NULL};
+const char *const conf_event_types[] = {
+    "EVENT", "PROCESS_STATE", "PROCESS_STATE_STOPPED", "PROCESS_STATE_EXITED",
+    "PROCESS_STATE_STARTING", "PROCESS_STATE_STOPPING", "PROCESS_STATE_BACKOFF",
+    "PROCESS_STATE_FATAL", "PROCESS_STATE_RUNNING", "PROCESS_STATE_UNKNOWN",
+    "PROCESS_COMMUNICATION", "PROCESS_COMMUNICATION_STDOUT", "PROCESS_COMMUNICATION_STDERR",
+    "PROCESS_LOG", "PROCESS_LOG_STDOUT", "PROCESS_LOG_STDERR", "REMOTE_COMMUNICATION",
+    "SUPERVISOR_STATE_CHANGE", "SUPERVISOR_STATE_CHANGE_RUNNING",
+    "SUPERVISOR_STATE_CHANGE_STOPPING", "TICK", "TICK_5", "TICK_60", "TICK_3600",
+    "PROCESS_GROUP", "PROCESS_GROUP_ADDED", "PROCESS_GROUP_REMOVED", NULL,
+};
 /* log_timestamp, log_format / logformat (issue 15) */
 static const struct cf_keyword log_stamps[] = {
     {"none", LOG_STAMP_NONE}, {"iso8601", LOG_STAMP_ISO8601},
@@ -82,7 +94,7 @@ static const char *const ignored_sections[] = {
 static const char *const unix_http_keys[] = {"file", "chmod", "chown", "username", "password", NULL};
 static const char *const inet_http_keys[] = {"port", "username", "password", NULL};
 static const char *const ignored_prefixes[] = {
-    "rpcinterface:", "eventlistener:", "fcgi-program:", "ctlplugin:", NULL,
+    "rpcinterface:", "fcgi-program:", "ctlplugin:", NULL,
 };
 static const char *const section_words[] = {
     "supervisor", "supervisord", "program", "group", "include", "unix_http_server",
@@ -94,6 +106,7 @@ struct program {
     struct cf_section *sec;
     const char *name;               /* after "program:" */
     long group;                     /* index in c->groups, -1 when none */
+    bool listener;                  /* [eventlistener:x] */
 };
 
 /* The variables of one expansion: fixed ones, then ENV_X for the
@@ -404,6 +417,13 @@ static void build_supervisor(struct build *b, struct cf_section *s)
         } else if (!strcmp(k, "logfile_backups")) {
             if (cf_parse_int(v, 0, 1000, &c->logfile_backups) < 0)
                 bad_value(b, kv, v, "an integer from 0 to 1000");
+        } else if (!strcmp(k, "identifier")) {
+            if (!*v || strpbrk(v, " \t\n")) {
+                bad_value(b, kv, v, "a word without spaces");
+            } else {
+                free(c->identifier);
+                c->identifier = cf_xstrdup(v);
+            }
         } else if (!strcmp(k, "on_fatal")) {
             if (cf_parse_keyword(v, fatals, &iv) < 0)
                 bad_value(b, kv, v, "ignore or shutdown");
@@ -578,6 +598,8 @@ static bool program_number_key(struct build *b, const struct cf_section *s,
         {"killasgroup", &p->killasgroup}, {"main", &p->main},
         {"redirect_stderr", &p->redirect_stderr}, {"log_prefix", &p->log_prefix},
         {"stdout_syslog", &p->stdout_log.syslog}, {"stderr_syslog", &p->stderr_log.syslog},
+        {"stdout_events_enabled", &p->stdout_log.events},
+        {"stderr_events_enabled", &p->stderr_log.events},
     };
     struct {
         const char *key;
@@ -703,8 +725,11 @@ static void program_key(struct build *b, const struct cf_section *s, const struc
     } else if (!strcmp(k, "stdin")) {
         free(p->stdin_path);
         p->stdin_path = NULL;
+        p->stdin_pipe = false;
         if (!*v)
-            bad_value(b, kv, v, "a file or NONE");
+            bad_value(b, kv, v, "a file, pipe or NONE");
+        else if (!strcasecmp(v, "pipe"))
+            p->stdin_pipe = true;     /* held by tend: sendProcessStdin */
         else if (strcasecmp(v, "NONE"))
             p->stdin_path = path_value(kv, v);
     } else if (!strcmp(k, "stdout_logfile")) {
@@ -727,6 +752,69 @@ static void program_key(struct build *b, const struct cf_section *s, const struc
         if (cf_parse_size(v, &l->maxbytes) < 0)
             bad_value(b, kv, v, "a size such as 50MB, 512KB or 1GB");
     }
+}
+
+/* buffer_size (and result_handler, not supported) of [eventlistener:x]. */
+static void listener_key(struct build *b, const struct cf_section *s, const struct cf_kv *kv,
+                         struct varset *vs, struct process_config *p)
+{
+    if (!in_list(kv->key, listener_keys)) {
+        unknown_key(b, s, kv, listener_keys, listener_ignored);
+        return;
+    }
+    char *v = expand(b, kv, vs);
+    if (v && cf_parse_int(v, 1, 1000000, &p->buffer_size) < 0)
+        bad_value(b, kv, v, "an integer from 1 to 1000000");
+    free(v);
+}
+
+/* events = (required: a comma-separated list of event types) and the
+ * rules of listeners (stdout is the protocol, so no redirect_stderr). */
+static void listener_finish(struct build *b, const struct cf_section *s,
+                            const struct cf_kv *kv, struct varset *vs, struct process_config *p)
+{
+    p->stdin_pipe = true;
+    free(p->stdin_path);
+    p->stdin_path = NULL;
+    if (p->redirect_stderr) {
+        const struct cf_kv *r = cf_section_get(s, "redirect_stderr");
+        cf_diag_once(b->d, CONF_ERROR, r ? r->file : s->file, r ? r->line : s->line,
+                     "redirect_stderr = true is not allowed in [%s] (its stdout is the "
+                     "event listener protocol)", s->name);
+    }
+    if (!kv) {
+        cf_diag_once(b->d, CONF_ERROR, s->file, s->line,
+                     "[%s] has no events = setting (e.g. events = PROCESS_STATE)", s->name);
+        return;
+    }
+    char *v = expand(b, kv, vs);
+    if (!v)
+        return;
+    struct cf_strvec ev = {0};
+    bool bad = false;
+    for (char *save = NULL, *t = strtok_r(v, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        while (*t == ' ' || *t == '\t' || *t == '\n')
+            t++;
+        size_t n = strlen(t);
+        while (n && (t[n - 1] == ' ' || t[n - 1] == '\t' || t[n - 1] == '\n'))
+            t[--n] = 0;
+        if (!n)
+            continue;
+        if (!in_list(t, conf_event_types)) {
+            const char *near = cf_closest(t, conf_event_types);
+            cf_diag_once(b->d, CONF_ERROR, kv->file, kv->line,
+                         "events: unknown event type '%s'%s%s%s", t,
+                         near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
+            bad = true;
+            continue;
+        }
+        cf_strvec_push(&ev, cf_xstrdup(t));
+    }
+    free(v);
+    cf_strv_free(p->events);
+    p->events = cf_strvec_finish(&ev);
+    if (!p->events[0] && !bad)
+        cf_diag_once(b->d, CONF_ERROR, kv->file, kv->line, "events: no event type given");
 }
 
 /* Build copy NUM of program PR into P. Returns 0, or -1 when the copy has
@@ -771,8 +859,22 @@ static int build_copy(struct build *b, const struct program *pr, int num, int nu
     vs_add_env(&vs, &st.env);
     vs_add_env(&vs, &c->environment);
 
+    const struct cf_kv *events_kv = NULL;
+    if (pr->listener) {
+        p->listener = true;
+        p->priority = -1;           /* supervisord: listeners start first, stop last */
+        p->buffer_size = 10;
+    }
     for (size_t i = 0; i < s->nkv; i++) {
         kv = &s->kv[i];
+        if (pr->listener && (in_list(kv->key, listener_keys) ||
+                             in_list(kv->key, listener_ignored))) {
+            if (!strcmp(kv->key, "events"))
+                events_kv = kv;
+            else
+                listener_key(b, s, kv, &vs, p);
+            continue;
+        }
         if (!in_list(kv->key, program_keys)) {
             unknown_key(b, s, kv, program_keys, program_ignored);
             continue;
@@ -790,6 +892,9 @@ static int build_copy(struct build *b, const struct program *pr, int num, int nu
         program_key(b, s, kv, v, p, &st);
         free(v);
     }
+
+    if (pr->listener)
+        listener_finish(b, s, events_kv, &vs, p);
 
     /* The process name. */
     const struct cf_kv *pn = st.process_name;
@@ -938,11 +1043,19 @@ static void classify_sections(struct build *b, struct cf_section **sup)
                 continue;
             }
             b->progs = cf_xrealloc(b->progs, (b->nprogs + 1) * sizeof *b->progs);
-            b->progs[b->nprogs++] = (struct program){s, after, -1};
+            b->progs[b->nprogs++] = (struct program){s, after, -1, false};
+        } else if (!strncmp(n, "eventlistener:", 14)) {
+            if (!cf_valid_name(after)) {
+                cf_diag_once(b->d, CONF_ERROR, s->file, s->line,
+                             "invalid event listener name '%s' (%s)", after, CF_NAME_RULE);
+                continue;
+            }
+            b->progs = cf_xrealloc(b->progs, (b->nprogs + 1) * sizeof *b->progs);
+            b->progs[b->nprogs++] = (struct program){s, after, -1, true};
         } else if (!strncmp(n, "group:", 6)) {
             /* built after [supervisor], whose environment they see */
             b->groups = cf_xrealloc(b->groups, (b->ngroup_secs + 1) * sizeof *b->groups);
-            b->groups[b->ngroup_secs++] = (struct program){s, after, -1};
+            b->groups[b->ngroup_secs++] = (struct program){s, after, -1, false};
         } else if (!strcmp(n, "include")) {
             continue;               /* load.c read it */
         } else if (!strcmp(n, "unix_http_server") || !strcmp(n, "inet_http_server")) {

@@ -98,6 +98,8 @@ struct log_target {
     enum log_stamp stamp;
     enum log_format format;
     bool syslog;           /* stdout_syslog / stderr_syslog */
+    bool events;           /* stdout_events_enabled / stderr_events_enabled: PROCESS_LOG
+                              events (issue 17); an inherit target is then captured */
     char *syslog_socket;   /* when syslog: [supervisor] syslog_socket, else NULL */
 };
 
@@ -186,6 +188,12 @@ struct process_config {
 
     /* line of each key that can be the subject of a later error, 0 if unset */
     int line_command, line_depends_on, line_user, line_main;
+
+    /* [eventlistener:x] and stdin = pipe (issue 17) */
+    bool listener;         /* an event listener: its stdin and stdout speak the protocol */
+    char **events;         /* listener: conf_event_types names it subscribes to */
+    int buffer_size;       /* listener: events waiting per pool (10) */
+    bool stdin_pipe;       /* stdin is a pipe held by tend (stdin = pipe; listeners) */
 };
 
 static inline bool conf_exitcode_expected(const struct process_config *p, int code)
@@ -227,6 +235,7 @@ struct tend_config {
     int logfile_backups;           /* 10 */
     enum log_format logformat;     /* tend's own lines: text or json */
     struct http_server_config unix_http, inet_http;  /* issue 16 */
+    char *identifier;              /* server: of event envelopes ("supervisor") */
 
     /* sorted by (order, group, priority, name): supervisord's start order
      * (groups by priority and name, then their processes by priority and
@@ -281,6 +290,10 @@ void conf_dump(const struct tend_config *c, FILE *out);
 /* True when two process configs would run the same way (reload keeps the
  * process when true). Compares every setting, not names of files/lines. */
 bool conf_process_same(const struct process_config *a, const struct process_config *b);
+
+/* supervisord's event type names, as events = takes them (NULL-terminated;
+ * an index into it is an event type of supervisor/events.h). */
+extern const char *const conf_event_types[];
 
 /* ---- probes, restart policy, environment files (issue 14) ---- */
 

@@ -23,6 +23,7 @@ struct tend_config *cf_config_new(void)
     c->logfile_maxbytes = CF_DEFAULT_MAXBYTES;   /* supervisord's defaults */
     c->logfile_backups = CF_DEFAULT_BACKUPS;
     c->files = cf_xcalloc(1, sizeof *c->files);
+    c->identifier = cf_xstrdup("supervisor");
     return c;
 }
 
@@ -93,6 +94,7 @@ void cf_process_free(struct process_config *p)
     cf_env_free(&p->environment);
     cf_strv_free(p->depends_on);
     free(p->stdin_path);
+    cf_strv_free(p->events);
     free(p->stdout_log.path);
     free(p->stderr_log.path);
     free(p->stdout_log.syslog_socket);
@@ -116,6 +118,7 @@ void conf_free(struct tend_config *c)
     cf_strv_free(c->environment_files);
     free(c->childlogdir);
     free(c->syslog_socket);
+    free(c->identifier);
     struct http_server_config *hs[2] = {&c->unix_http, &c->inet_http};
     for (int i = 0; i < 2; i++) {
         free(hs[i]->file);
@@ -244,7 +247,7 @@ static bool log_eq(const struct log_target *a, const struct log_target *b)
     return a->kind == b->kind && str_eq(a->path, b->path) && a->maxbytes == b->maxbytes &&
            a->backups == b->backups && a->is_auto == b->is_auto && a->stamp == b->stamp &&
            a->format == b->format && a->syslog == b->syslog &&
-           str_eq(a->syslog_socket, b->syslog_socket);
+           str_eq(a->syslog_socket, b->syslog_socket) && a->events == b->events;
 }
 
 
@@ -267,7 +270,9 @@ bool conf_process_same(const struct process_config *a, const struct process_conf
            a->ready == b->ready && a->main == b->main && str_eq(a->stdin_path, b->stdin_path) &&
            log_eq(&a->stdout_log, &b->stdout_log) && log_eq(&a->stderr_log, &b->stderr_log) &&
            a->redirect_stderr == b->redirect_stderr && a->log_prefix == b->log_prefix &&
-           cf_health_same(a, b);
+           cf_health_same(a, b) && a->listener == b->listener &&
+           strv_eq(a->events, b->events) && a->buffer_size == b->buffer_size &&
+           a->stdin_pipe == b->stdin_pipe;
 }
 
 /* ---- printing ---- */
@@ -404,7 +409,7 @@ void conf_dump(const struct tend_config *c, FILE *out)
         fprintf(out, "stopasgroup = %s\nkillasgroup = %s\n", yes(p->stopasgroup),
                 yes(p->killasgroup));
         fprintf(out, "main = %s\n", yes(p->main));
-        fprintf(out, "stdin = %s\n", p->stdin_path ? p->stdin_path : "NONE");
+        fprintf(out, "stdin = %s\n", p->stdin_pipe ? "pipe" : p->stdin_path ? p->stdin_path : "NONE");
         dump_log(out, "stdout", &p->stdout_log);
         dump_log(out, "stderr", &p->stderr_log);
         fprintf(out, "redirect_stderr = %s\nlog_prefix = %s\n", yes(p->redirect_stderr),
@@ -417,6 +422,16 @@ void conf_dump(const struct tend_config *c, FILE *out)
                 stamp_names[p->stdout_log.stamp & 3], format_names[p->stdout_log.format & 1]);
         fprintf(out, "order = %d\n", p->order);
         cf_health_dump(p, out);
+        /* issue 17: only when set, so that older dumps read the same */
+        if (p->stdout_log.events || p->stderr_log.events)
+            fprintf(out, "stdout_events_enabled = %s\nstderr_events_enabled = %s\n",
+                    yes(p->stdout_log.events), yes(p->stderr_log.events));
+        if (p->listener) {
+            fprintf(out, "events = ");
+            for (char **e = p->events; e && *e; e++)
+                fprintf(out, "%s%s", e == p->events ? "" : ",", *e);
+            fprintf(out, "\nbuffer_size = %d\n", p->buffer_size);
+        }
     }
 }
 

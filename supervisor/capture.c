@@ -121,6 +121,9 @@ struct capture {
     struct logfmt *fmt;           /* formatted stream, else NULL */
     struct slog *slog;            /* syslog destination, else NULL */
     char *tag;                    /* syslog tag: the process name */
+    void (*tap)(void *, const char *, size_t);  /* capture_tap, else NULL */
+    void *tap_arg;
+    void (*tap_free)(void *);
 };
 
 static struct {
@@ -1063,6 +1066,8 @@ static bool lines_read(struct capture *s)
         }
         ssize_t n = read(s->fd, s->buf + s->len, STREAM_BUF - s->len);
         if (n > 0) {
+            if (s->tap)
+                s->tap(s->tap_arg, s->buf + s->len, (size_t)n);
             s->len += (size_t)n;
             if (!s->waiting)
                 stream_push(s);
@@ -1126,7 +1131,7 @@ static bool raw_read(struct capture *s)
     bool synced = false;
     while (s->fd >= 0) {
         ssize_t n;
-        if (!k->no_splice && k->fd >= 0) {
+        if (!k->no_splice && k->fd >= 0 && !s->tap) {
             size_t len = SPLICE_CHUNK;
             if (k->maxbytes) {
                 /* near the limit, read it to rotate at a line boundary */
@@ -1184,6 +1189,8 @@ static bool raw_read(struct capture *s)
         while ((n > 0 && (have += (size_t)n) < SCRATCH) || (n < 0 && errno == EINTR));
         int read_errno = errno; /* file_write below may change errno */
         if (have) {
+            if (s->tap)
+                s->tap(s->tap_arg, cs.scratch, have);
             file_write(k, cs.scratch, have);
             if (have >= budget)
                 return true;
@@ -1220,8 +1227,22 @@ static void stream_on_readable(struct loop *l, struct watch *w, uint32_t events)
         stream_free(s);
 }
 
+void capture_tap(struct capture *cap, void (*fn)(void *arg, const char *buf, size_t n),
+                 void *arg, void (*free_arg)(void *arg))
+{
+    if (cap->tap_free)
+        cap->tap_free(cap->tap_arg);
+    cap->tap = fn;
+    cap->tap_arg = arg;
+    cap->tap_free = free_arg;
+}
+
 static void stream_free(struct capture *s)
 {
+    if (s->tap_free)
+        s->tap_free(s->tap_arg);
+    s->tap = NULL;
+    s->tap_free = NULL;
     if (s->prev)
         s->prev->next = s->next;
     else
@@ -1310,7 +1331,7 @@ int capture_prepare(const struct log_target *t, const char *name, bool prefix, i
     *child_fd = -1;
     bool formatted = t->stamp != LOG_STAMP_NONE || t->format == LOG_FORMAT_JSON || t->syslog;
     struct log_target tt;
-    if (formatted && t->kind == LOG_INHERIT) {
+    if ((formatted || t->events) && t->kind == LOG_INHERIT) {
         /* stamping or JSON needs the lines: through tend to the same place */
         tt = *t;
         tt.kind = which == 1 ? LOG_STDOUT : LOG_STDERR;

@@ -93,6 +93,14 @@ void capture_setup(struct loop *l);
 int capture_prepare(const struct log_target *t, const char *name, bool prefix, int which,
                     struct capture **cap, int *child_fd, char *err, size_t errlen);
 
+/* PROCESS_LOG events (issue 17): FN(ARG, BUF, N) gets every chunk read
+ * from the stream's pipe, as read, before it goes to the sink (a tapped
+ * stream is read, never spliced); FREE_ARG(ARG) once the stream is freed.
+ * A target with events = true is always captured (inherit goes through
+ * tend to the same place), except NONE, which stays /dev/null. */
+void capture_tap(struct capture *cap, void (*fn)(void *arg, const char *buf, size_t n),
+                 void *arg, void (*free_arg)(void *arg));
+
 /* The run this stream belongs to is over (child exited or spawn failed).
  * The stream keeps reading until EOF (grandchildren may still hold the
  * pipe), writes a final partial line (adding the newline when prefixing or

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/epoll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -44,6 +45,7 @@ int pstate_parse(const char *s)
 
 static void on_timer(struct loop *l, struct timer *t);
 static void do_spawn(struct process *p);
+static void close_pipes(struct process *p);
 
 struct process *proc_new(struct proc_host *h, struct process_config *cfg, bool is_main)
 {
@@ -56,6 +58,7 @@ struct process *proc_new(struct proc_host *h, struct process_config *cfg, bool i
     p->state = PS_STOPPED;
     p->exit_status = -1;
     p->since = time(NULL);
+    p->stdin_fd = p->out_fd = -1;
     timer_init(&p->timer, on_timer, p);
     return p;
 }
@@ -71,6 +74,7 @@ void proc_free(struct process *p)
         capture_release(p->err);
     if (p->notify)
         notify_close(p->notify);
+    close_pipes(p);
     probe_free(p->ready_probe);
     probe_free(p->health_probe);
     free(p->restart_times);
@@ -461,8 +465,130 @@ static void on_notify(void *arg, pid_t sender, const struct notify_msg *m);
 
 static void start_failed(struct process *p, const char *why);
 
+#define STDIN_QUEUE_MAX (1024 * 1024)
+
+static void close_stdin(struct process *p)
+{
+    if (p->stdin_fd >= 0) {
+        watch_del(p->host->loop, &p->stdin_watch);
+        close(p->stdin_fd);
+    }
+    p->stdin_fd = -1;
+    free(p->stdin_buf);
+    p->stdin_buf = NULL;
+    p->stdin_len = p->stdin_cap = 0;
+}
+
+static void on_stdin_writable(struct loop *l, struct watch *w, uint32_t events);
+
+/* Write what waits; the rest waits for EPOLLOUT. A broken pipe closes it. */
+static void flush_stdin(struct process *p)
+{
+    size_t off = 0;
+    while (off < p->stdin_len) {
+        ssize_t n = write(p->stdin_fd, p->stdin_buf + off, p->stdin_len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            break;
+        if (n < 0) {
+            log_warn("%s: cannot write to its stdin: %s", p->cfg->fullname, strerror(errno));
+            close_stdin(p);
+            return;
+        }
+        off += (size_t)n;
+    }
+    memmove(p->stdin_buf, p->stdin_buf + off, p->stdin_len - off);
+    p->stdin_len -= off;
+    uint32_t want = p->stdin_len ? EPOLLOUT : 0;
+    if (want && !p->stdin_watch.active) {
+        if (watch_add(p->host->loop, &p->stdin_watch, p->stdin_fd, EPOLLOUT, on_stdin_writable,
+                      p) < 0)
+            log_warn("%s: cannot watch its stdin: %s", p->cfg->fullname, strerror(errno));
+    } else if (!want && p->stdin_watch.active) {
+        watch_del(p->host->loop, &p->stdin_watch);
+    }
+}
+
+static void on_stdin_writable(struct loop *l, struct watch *w, uint32_t events)
+{
+    (void)l;
+    (void)events;
+    flush_stdin(w->arg);
+}
+
+int proc_write_stdin(struct process *p, const char *buf, size_t len)
+{
+    if (p->stdin_fd < 0) {
+        errno = EPIPE;
+        return -1;
+    }
+    if (p->stdin_len + len > STDIN_QUEUE_MAX) {
+        errno = ENOBUFS;
+        return -1;
+    }
+    if (p->stdin_len + len > p->stdin_cap) {
+        size_t cap = p->stdin_cap ? p->stdin_cap : 4096;
+        while (cap < p->stdin_len + len)
+            cap *= 2;
+        char *nb = realloc(p->stdin_buf, cap);
+        if (!nb) {
+            errno = ENOBUFS;
+            return -1;
+        }
+        p->stdin_buf = nb;
+        p->stdin_cap = cap;
+    }
+    memcpy(p->stdin_buf + p->stdin_len, buf, len);
+    p->stdin_len += len;
+    flush_stdin(p);
+    return 0;
+}
+
+/* A listener's stdout: everything readable now goes to host->on_output. */
+static void read_output(struct process *p)
+{
+    char buf[4096];
+    while (p->out_fd >= 0) {
+        ssize_t n = read(p->out_fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        if (n <= 0) {
+            if (n < 0)
+                log_warn("%s: cannot read its stdout: %s", p->cfg->fullname, strerror(errno));
+            watch_del(p->host->loop, &p->out_watch);
+            close(p->out_fd);
+            p->out_fd = -1;
+            return;
+        }
+        if (p->host->on_output)
+            p->host->on_output(p->host->output_arg, p, buf, (size_t)n);
+    }
+}
+
+static void on_output_readable(struct loop *l, struct watch *w, uint32_t events)
+{
+    (void)l;
+    (void)events;
+    read_output(w->arg);
+}
+
+static void close_pipes(struct process *p)
+{
+    close_stdin(p);
+    if (p->out_fd >= 0) {
+        watch_del(p->host->loop, &p->out_watch);
+        close(p->out_fd);
+        p->out_fd = -1;
+    }
+}
+
 static void drop_run_resources(struct process *p)
 {
+    read_output(p); /* a listener's last words come before its exit is judged */
+    close_pipes(p);
     if (p->out)
         capture_release(p->out);
     if (p->err)
@@ -474,6 +600,28 @@ static void drop_run_resources(struct process *p)
     p->notify_mainpid = 0;
 }
 
+/* A pipe between tend and the child: *MINE is tend's end, non-blocking;
+ * *CHILDS blocking as a program expects. Both O_CLOEXEC. */
+static int open_pipe(struct process *p, int *rd, int *wr, char *err, size_t errlen)
+{
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "cannot make a pipe: %s", strerror(errno));
+        return -1;
+    }
+    int mine = rd == &p->out_fd ? pfd[0] : pfd[1];
+    int fl = fcntl(mine, F_GETFL);
+    if (fl < 0 || fcntl(mine, F_SETFL, fl | O_NONBLOCK) < 0) {
+        snprintf(err, errlen, "cannot make a pipe non-blocking: %s", strerror(errno));
+        close(pfd[0]);
+        close(pfd[1]);
+        return -1;
+    }
+    *rd = pfd[0];
+    *wr = pfd[1];
+    return 0;
+}
+
 /* Open what the child's stdin, stdout and stderr will be. */
 static int prepare_stdio(struct process *p, int fd[3], char *err, size_t errlen)
 {
@@ -481,6 +629,9 @@ static int prepare_stdio(struct process *p, int fd[3], char *err, size_t errlen)
     fd[0] = fd[1] = fd[2] = -1;
     if (p->is_main && p->host->main_cmd) {
         fd[0] = 0; /* tend -- CMD: the command reads tend's stdin, like tini */
+    } else if (c->stdin_pipe) {
+        if (open_pipe(p, &fd[0], &p->stdin_fd, err, errlen) < 0)
+            return -1;
     } else {
         if (!c->stdin_path && p->host->devnull >= 0) {
             fd[0] = p->host->devnull; /* shared; close_stdio leaves it open */
@@ -503,9 +654,19 @@ static int prepare_stdio(struct process *p, int fd[3], char *err, size_t errlen)
         fd[0] = in_fd;
     }
 out:
-    if (capture_prepare(&c->stdout_log, c->fullname, c->log_prefix, 1, &p->out, &fd[1], err,
-                        errlen) < 0)
+    if (c->listener) {
+        /* the protocol: read for the events room, never logged */
+        if (open_pipe(p, &p->out_fd, &fd[1], err, errlen) < 0)
+            return -1;
+        if (watch_add(p->host->loop, &p->out_watch, p->out_fd, EPOLLIN, on_output_readable,
+                      p) < 0) {
+            snprintf(err, errlen, "cannot watch its stdout: %s", strerror(errno));
+            return -1;
+        }
+    } else if (capture_prepare(&c->stdout_log, c->fullname, c->log_prefix, 1, &p->out, &fd[1],
+                               err, errlen) < 0) {
         return -1;
+    }
     if (c->redirect_stderr) {
         fd[2] = fd[1];
     } else if (capture_prepare(&c->stderr_log, c->fullname, c->log_prefix, 2, &p->err, &fd[2],
@@ -590,6 +751,42 @@ static void spawn_request(const struct process *p, const int fd[3], char **envp,
     };
 }
 
+/* The origin of captured output for PROCESS_LOG events, owned by the
+ * capture stream (which may outlive the process). */
+struct log_origin {
+    struct proc_host *host;
+    pid_t pid;
+    int which;
+    char *group;              /* points into name's allocation */
+    char name[];
+};
+
+static void log_tap(void *arg, const char *buf, size_t n)
+{
+    struct log_origin *o = arg;
+    if (o->host->on_log)
+        o->host->on_log(o->host->output_arg, o->name, o->group, o->pid, o->which, buf, n);
+}
+
+static void tap_events(struct process *p, struct capture *cap, int which)
+{
+    const struct process_config *c = p->cfg;
+    size_t nl = strlen(c->name) + 1, gl = strlen(c->group) + 1;
+    struct log_origin *o = cap ? malloc(sizeof *o + nl + gl) : NULL;
+    if (!o) {
+        if (cap)
+            log_error("%s: out of memory: no PROCESS_LOG events this run", c->fullname);
+        return;
+    }
+    o->host = p->host;
+    o->pid = p->pid;
+    o->which = which;
+    memcpy(o->name, c->name, nl);
+    o->group = o->name + nl;
+    memcpy(o->group, c->group, gl);
+    capture_tap(cap, log_tap, o, free);
+}
+
 static void on_ready(void *arg, bool ok, const char *reason);
 
 /* The probe objects of this run, with the program's user, environment and
@@ -670,7 +867,12 @@ static void do_spawn(struct process *p)
 
     p->pid = pid;
     p->pgid = pid;
+    p->last_pid = pid;
     p->started_at = loop_now();
+    if (c->stdout_log.events)
+        tap_events(p, p->out, 1);
+    if (c->stderr_log.events && !c->redirect_stderr)
+        tap_events(p, p->err, 2);
     log_debug("%s: spawned pid %d: %s", c->fullname, (int)pid, c->command);
     if (c->ready == READY_STARTSECS && c->startsecs == 0) {
         set_state(p, PS_STARTING, NULL);
@@ -778,7 +980,10 @@ static void start_failed(struct process *p, const char *why)
     }
     p->failed_starts++;
     if (p->failed_starts > (unsigned)p->cfg->startretries) {
-        set_state(p, PS_FATAL, "%s; gave up after %u tries", why, p->failed_starts);
+        /* through BACKOFF, as supervisord (its events say from_state:BACKOFF) */
+        set_state(p, PS_BACKOFF, "%s", why);
+        if (p->state == PS_BACKOFF)
+            set_state(p, PS_FATAL, "%s; gave up after %u tries", why, p->failed_starts);
         return;
     }
     uint64_t delay = backoff_retry_ms(p->cfg, p->failed_starts);

@@ -75,6 +75,15 @@ struct proc_host {
     /* Collect every exit that already happened (before a timer is judged). */
     void (*reap)(void *arg);
     void *arg;                  /* for on_change and reap */
+    /* What an event listener writes to its stdout (the protocol, not a
+     * log), as it is read; set by the events room. */
+    void (*on_output)(void *arg, struct process *p, const char *buf, size_t n);
+    /* What a program with stdout_events_enabled / stderr_events_enabled
+     * writes (WHICH 1 or 2), as captured; names and pid are of that run
+     * (its process may be gone by then). */
+    void (*on_log)(void *arg, const char *name, const char *group, pid_t pid, int which,
+                   const char *buf, size_t n);
+    void *output_arg;           /* for on_output and on_log */
 };
 
 void proc_observe(struct proc_host *h, proc_observer cb, void *arg);
@@ -127,6 +136,16 @@ struct process {
     bool health_known;         /* a health check answered since RUNNING */
     uint64_t *restart_times;   /* ring of the last automatic restarts */
     size_t nrestart_times, restart_times_cap, restart_times_head;
+    /* stdin = pipe and listeners (issue 17): tend's end of the child's
+     * stdin (-1 when none) and what waits to be written to it; a
+     * listener's stdout, read for host->on_output */
+    int stdin_fd;
+    struct watch stdin_watch;
+    char *stdin_buf;
+    size_t stdin_len, stdin_cap;
+    int out_fd;
+    struct watch out_watch;
+    pid_t last_pid;            /* the pid of the last run (EXITED keeps it) */
 };
 
 /* NULL when out of memory. */
@@ -174,6 +193,11 @@ int proc_restart(struct process *p, char *err, size_t errlen);
 void proc_check_pending(struct process *p);
 /* Send SIG to the process (its group when stopasgroup). -1 with errno. */
 int proc_signal(struct process *p, int sig);
+/* Queue BUF for the stdin pipe of P (stdin = pipe, listeners), written
+ * without blocking as the pipe takes it. 0, or -1 with errno: EPIPE when
+ * P has no stdin pipe open (not running, or the pipe was closed), ENOBUFS
+ * when 1 MiB already waits. */
+int proc_write_stdin(struct process *p, const char *buf, size_t len);
 /* SIGKILL the process and its process group now (second Ctrl-C). */
 void proc_kill_now(struct process *p);
 

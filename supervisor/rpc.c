@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 
+#include "events.h"
 #include "http.h"
 #include "log.h"
 #include "proc.h"
@@ -1357,6 +1358,45 @@ static void m_list_methods(struct rcall *c, const struct xv *a, size_t n);
 static void m_method_help(struct rcall *c, const struct xv *a, size_t n);
 static void m_method_signature(struct rcall *c, const struct xv *a, size_t n);
 
+/* sendProcessStdin(name, chars): to a program with stdin = pipe (issue 17).
+ * Faults as supervisord: BAD_NAME, NOT_RUNNING (no pid, or stopping),
+ * NO_FILE (no stdin pipe: another stdin =, or the child closed it). */
+static void m_send_stdin(struct rcall *c, const struct xv *a, size_t n)
+{
+    (void)n;
+    const char *name, *chars;
+    char g[256];
+    struct process *p;
+    if (!want_string(c, &a[0], &name) || lookup(c, name, g, sizeof g, &p) < 0)
+        return;
+    if (!want_string(c, &a[1], &chars))
+        return;
+    if (!p) {
+        fault(c, RPC_BAD_NAME, "%s", name);
+        return;
+    }
+    if (p->pid <= 0 || p->state == PS_STOPPING) {
+        fault(c, RPC_NOT_RUNNING, "%s", name);
+        return;
+    }
+    if (!p->cfg->stdin_pipe || proc_write_stdin(p, chars, a[1].slen) < 0) {
+        fault(c, RPC_NO_FILE, "%s", name);
+        return;
+    }
+    xe_bool(&c->val, true);
+}
+
+/* sendRemoteCommEvent(type, data): a REMOTE_COMMUNICATION event. */
+static void m_send_comm_event(struct rcall *c, const struct xv *a, size_t n)
+{
+    (void)n;
+    const char *type, *data;
+    if (!want_string(c, &a[0], &type) || !want_string(c, &a[1], &data))
+        return;
+    events_remote(c->rpc->sv->events, type, data);
+    xe_bool(&c->val, true);
+}
+
 static const struct method methods[] = {
     {"supervisor.getAPIVersion", m_api_version, 0, 0, "string",
      "Return the version of the RPC API used by supervisord"},
@@ -1409,6 +1449,10 @@ static const struct method methods[] = {
      "Tail a process's stdout log (an alias of tailProcessStdoutLog)"},
     {"supervisor.tailProcessStderrLog", m_tail_stderr, 3, 3, "array string int int",
      "Tail a process's stderr log: [bytes, offset, overflow]"},
+    {"supervisor.sendProcessStdin", m_send_stdin, 2, 2, "boolean string string",
+     "Send a string to the stdin of a process with stdin = pipe"},
+    {"supervisor.sendRemoteCommEvent", m_send_comm_event, 2, 2, "boolean string string",
+     "Send a REMOTE_COMMUNICATION event to the listeners subscribed to it"},
     {"system.listMethods", m_list_methods, 0, 0, "array", "Return the names of the methods"},
     {"system.methodHelp", m_method_help, 1, 1, "string string",
      "Return the documentation of a method"},

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "events.h"
 #include "log.h"
 #include "probe.h"
 #include "rundir.h"
@@ -128,7 +129,12 @@ int supervisor_build(struct supervisor *sv)
             sv->main = p;
         sv->procs[sv->nprocs++] = p;
     }
-    return link_table(sv);
+    if (link_table(sv) < 0)
+        return -1;
+    if (!sv->events && !(sv->events = events_new(&sv->host, cfg->identifier)))
+        return -1;
+    events_sync(sv->events, sv->procs, sv->nprocs, cfg->identifier);
+    return 0;
 }
 
 static struct process *find_pid(struct supervisor *sv, pid_t pid)
@@ -321,6 +327,7 @@ static void begin_shutdown(struct supervisor *sv)
 {
     sv->shutting_down = true;
     sv->host.shutting_down = true; /* from now on nothing starts */
+    events_stopping(sv->events);
 }
 
 void supervisor_shutdown(struct supervisor *sv, int code, const char *why)
@@ -704,6 +711,8 @@ int supervisor_reload(struct supervisor *sv, struct conf_diags *d)
     sv->host.rundir = sv->has_rundir ? nc->rundir : NULL;
     link_table(sv);
     sv->reloading = false;
+    if (sv->events)
+        events_sync(sv->events, sv->procs, sv->nprocs, nc->identifier);
 
     for (size_t i = 0; i < pl.nstarts; i++) {
         bool already;
@@ -742,6 +751,8 @@ void supervisor_set_pidfile(struct supervisor *sv, const char *path)
 
 void supervisor_teardown(struct supervisor *sv)
 {
+    events_free(sv->events);
+    sv->events = NULL;
     for (size_t i = 0; i < sv->ndying; i++)
         proc_free(sv->dying[i]);
     free(sv->dying);

@@ -20,6 +20,7 @@
 #include "spawn.h"
 
 struct control;
+struct events;
 
 struct supervisor {
     struct proc_host host;       /* what every process sees of us */
@@ -56,6 +57,7 @@ struct supervisor {
     int exit_code;               /* what tend exits with */
     uint64_t started_at;         /* monotonic ms */
     bool status_dirty, status_warned; /* the status file (statusfile.c) */
+    struct events *events;       /* event listeners (events.c), NULL when out of memory */
 };
 
 /* Fill in sv->host from the rest of SV (call once SV's loop and signal state

@@ -14,7 +14,7 @@ START_TEST(test_sections)
         "[rpcinterface:supervisor]\n"                                       /* 8 */
         "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n"
         "[progam:web]\ncommand = x\n"                                       /* 10 */
-        "[eventlistener:mem]\ncommand = memmon\n"                           /* 12 */
+        "[fcgi-program:mem]\ncommand = memmon\n"                            /* 12 */
         "[whatever]\nkey = 1\n");                                           /* 14 */
     t_ok(c);
     /* the two server sections are tend's since issue 16 (XML-RPC) */
@@ -22,7 +22,7 @@ START_TEST(test_sections)
     t_has_warning(6, "[supervisorctl] is a supervisord section");
     t_has_warning(8, "[rpcinterface:supervisor] is a supervisord section");
     t_has_warning(10, "unknown section [progam:web] ignored; did you mean [program:web]?");
-    t_has_warning(12, "[eventlistener:mem] is a supervisord section");
+    t_has_warning(12, "[fcgi-program:mem] is a supervisord section");
     t_has_warning(14, "unknown section [whatever] ignored");
     ck_assert_int_eq(t_d.nwarnings, 6);       /* one each, keys are not checked */
     ck_assert_uint_eq(c->nprocs, 0);
@@ -433,7 +433,7 @@ START_TEST(test_supervisord_conf)
         ck_assert_msg(strstr(t_d.v[i].msg, "not supported by tend") ||
                       strstr(t_d.v[i].msg, "supervisord section") ||
                       strstr(t_d.v[i].msg, "no file matches"), "unexpected: %s", t_d.v[i].msg);
-    ck_assert_int_eq(t_d.nwarnings, 2 + 3 + 4 + 1);
+    ck_assert_int_eq(t_d.nwarnings, 2 + 3 + 3 + 1);  /* *_events_enabled: tend's (issue 17) */
     ck_assert_uint_eq(c->nprocs, 3);
     struct process_config *p = t_proc(c, "cat:cat_01");
     ck_assert_int_eq(p->stopsignal, SIGQUIT);
