@@ -23,6 +23,7 @@
 #include "conf/health.h"
 #include "conf/load.h"
 #include "conf/model.h"
+#include "conf/resources.h"
 #include "conf/util.h"
 #include "conf/values.h"
 #include "conf/words.h"
@@ -41,12 +42,12 @@ static const char *const supervisor_keys[] = {
     "log_timestamp", "log_format", "syslog_socket", "logfile_maxbytes", "logfile_backups",
     "logformat",
     "rundir", "control", "control_mode", "control_group", "logfile", "loglevel", "pidfile",
-    "environment", "sighup", "childlogdir", "on_fatal", "environment_file", NULL,
+    "environment", "sighup", "childlogdir", "on_fatal", "environment_file",
+    "minfds", "minprocs", NULL,
 };
 /* supervisord's [supervisord] keys that tend has no use for. */
 static const char *const supervisor_ignored[] = {
-    "umask", "nodaemon", "silent", "minfds",
-    "minprocs", "nocleanup", "user", "directory", "strip_ansi", "identifier", NULL,
+    "umask", "nodaemon", "silent", "nocleanup", "user", "directory", "strip_ansi", "identifier", NULL,
 };
 static const char *const program_keys[] = {
     "log_timestamp", "log_format", "stdout_syslog", "stderr_syslog",
@@ -58,7 +59,10 @@ static const char *const program_keys[] = {
     "backoff_max", "restart_limit_count", "restart_limit_interval", "environment_file",
     "ready", "main", "stdin", "stdout_logfile", "stderr_logfile", "stdout_logfile_maxbytes",
     "stdout_logfile_backups", "stderr_logfile_maxbytes", "stderr_logfile_backups",
-    "redirect_stderr", "log_prefix", NULL,
+    "redirect_stderr", "log_prefix",
+    "rlimit_nofile", "rlimit_nproc", "rlimit_core", "rlimit_as", "rlimit_data", "rlimit_stack",
+    "rlimit_memlock", "rlimit_fsize", "rlimit_cpu", "nice", "oom_score_adj", "memory_limit",
+    "memory_check_interval", NULL,
 };
 static const char *const program_ignored[] = {
     "stdout_capture_maxbytes", "stdout_events_enabled",
@@ -334,7 +338,8 @@ static void build_supervisor(struct build *b, struct cf_section *s)
         char *v = expand(b, kv, &vs);
         if (!v)
             continue;
-        if (cf_supervisor_health_key(c, k, v, kv->file, kv->line, kv->dir, b->d)) {
+        if (cf_supervisor_health_key(c, k, v, kv->file, kv->line, kv->dir, b->d) ||
+            cf_supervisor_resources_key(c, k, v, kv->file, kv->line, b->d)) {
             free(v);
             continue;
         }
@@ -641,6 +646,8 @@ static void program_key(struct build *b, const struct cf_section *s, const struc
     int iv;
     if (cf_health_key(p, k, v, kv->file, kv->line, kv->dir, b->d))
         return;             /* issue 14's keys, and ready = PROBE */
+    if (cf_resources_key(p, k, v, kv->file, kv->line, b->d))
+        return;             /* issue 18's */
     if (program_number_key(b, s, kv, v, p, st))
         return;
     if (!strcmp(k, "command")) {

@@ -2,6 +2,7 @@
  * main program given on tend's command line. */
 #include "conf/model.h"
 #include "conf/health.h"
+#include "conf/resources.h"
 #include "conf/util.h"
 #include "conf/values.h"
 #include "conf/words.h"
@@ -59,6 +60,7 @@ void cf_process_init(struct process_config *p)
     p->stopwaitsecs = 10;
     p->ready = READY_STARTSECS;
     cf_health_init(p);
+    cf_resources_init(p);
     p->stdout_log = (struct log_target){.kind = LOG_INHERIT, .maxbytes = CF_DEFAULT_MAXBYTES,
                                         .backups = CF_DEFAULT_BACKUPS};
     p->stderr_log = p->stdout_log;
@@ -267,7 +269,7 @@ bool conf_process_same(const struct process_config *a, const struct process_conf
            a->ready == b->ready && a->main == b->main && str_eq(a->stdin_path, b->stdin_path) &&
            log_eq(&a->stdout_log, &b->stdout_log) && log_eq(&a->stderr_log, &b->stderr_log) &&
            a->redirect_stderr == b->redirect_stderr && a->log_prefix == b->log_prefix &&
-           cf_health_same(a, b);
+           cf_health_same(a, b) && cf_resources_same(a, b);
 }
 
 /* ---- printing ---- */
@@ -417,6 +419,7 @@ void conf_dump(const struct tend_config *c, FILE *out)
                 stamp_names[p->stdout_log.stamp & 3], format_names[p->stdout_log.format & 1]);
         fprintf(out, "order = %d\n", p->order);
         cf_health_dump(p, out);
+        cf_resources_dump(p, out);
     }
 }
 

@@ -13,6 +13,7 @@
 #include "../conf/conf.h"
 #include "capture.h"
 #include "control.h"
+#include "limits.h"
 #include "log.h"
 #include "loop.h"
 #include "proc.h"
@@ -276,6 +277,13 @@ int main(int argc, char **argv)
     log_configure(cfg->logfile_maxbytes, cfg->logfile_backups, cfg->logformat == LOG_FORMAT_JSON);
     if (cfg->logfile && log_open(cfg->logfile) < 0) {
         fprintf(stderr, "tend: cannot open logfile %s: %s\n", cfg->logfile, strerror(errno));
+        conf_free(cfg);
+        return 1;
+    }
+
+    char lim_err[256];
+    if (limits_raise(cfg, lim_err, sizeof lim_err) < 0) {
+        log_error("%s", lim_err);
         conf_free(cfg);
         return 1;
     }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -587,7 +588,19 @@ static void spawn_request(const struct process *p, const int fd[3], char **envp,
         .tty_fd = main_cmd ? h->tty_fd : -1,
         .keep_fds = p->is_main && h->bare_main ? h->passed_fds : NULL,
         .nkeep_fds = p->is_main && h->bare_main ? h->npassed_fds : 0,
+        .nice_set = c->nice_set,
+        .nice = c->nice,
+        .oom_score_adj_set = c->oom_score_adj_set,
+        .oom_score_adj = c->oom_score_adj,
     };
+    for (int i = 0; i < CONF_NRLIMITS && req->nrlimits < SPAWN_MAX_RLIMITS; i++)
+        if (c->rlimits[i].set)
+            req->rlimits[req->nrlimits++] = (struct spawn_rlimit){
+                conf_rlimit_key(i), conf_rlimit_resource(i),
+                c->rlimits[i].soft == CONF_RLIM_INFINITY ? (unsigned long long)RLIM_INFINITY
+                                                         : c->rlimits[i].soft,
+                c->rlimits[i].hard == CONF_RLIM_INFINITY ? (unsigned long long)RLIM_INFINITY
+                                                         : c->rlimits[i].hard};
 }
 
 static void on_ready(void *arg, bool ok, const char *reason);
