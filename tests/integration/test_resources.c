@@ -222,6 +222,148 @@ START_TEST(reload_applies_changed_limit)
 }
 END_TEST
 
+
+/* ---- accounting: status -l, --json, metrics ---- */
+
+/* FIELD's number in `tendctl status --json NAME`, or -1. */
+static double json_field(struct th *t, const char *name, const char *field)
+{
+    char buf[4096];
+    if (th_ctl(t, buf, sizeof buf, "status --json %s", name) < 0)
+        return -1;
+    const char *f = strstr(buf, th_fmt("\"%s\": ", field));
+    return f ? atof(f + strlen(field) + 4) : -1;
+}
+
+/* Wait until FIELD of NAME is at least MIN: its value, or -1. */
+static double wait_field(struct th *t, const char *name, const char *field, double min)
+{
+    uint64_t end = th_now_ms() + WAIT;
+    double v = -1;
+    while (th_now_ms() < end) {
+        v = json_field(t, name, field);
+        if (v >= min)
+            return v;
+        th_nap(20);
+    }
+    fprintf(stderr, "%s %s stayed at %f (want >= %f)\n", name, field, v, min);
+    return -1;
+}
+
+/* Every line of a metrics answer is a comment or NAME{LABELS} VALUE, and
+ * the samples of a family follow its TYPE line. */
+static void assert_exposition(const char *text)
+{
+    char family[128] = "";
+    int samples = 0;
+    for (const char *l = text; *l;) {
+        const char *end = strchr(l, '\n');
+        size_t n = end ? (size_t)(end - l) : strlen(l);
+        char line[1024];
+        ck_assert_uint_lt(n, sizeof line);
+        memcpy(line, l, n);
+        line[n] = 0;
+        l += n + (end ? 1 : 0);
+        if (!strcmp(line, "ok") || !n)
+            continue;
+        if (!strncmp(line, "# TYPE ", 7)) {
+            ck_assert_int_eq(sscanf(line + 7, "%127s", family), 1);
+            continue;
+        }
+        if (line[0] == '#') {
+            ck_assert_msg(!strncmp(line, "# HELP ", 7), "bad comment: %s", line);
+            continue;
+        }
+        size_t fl = strlen(family);
+        ck_assert_msg(fl && !strncmp(line, family, fl) && (line[fl] == '{' || line[fl] == ' '),
+                      "sample outside its family %s: %s", family, line);
+        const char *sp = strrchr(line, ' ');
+        ck_assert_ptr_nonnull(sp);
+        char *e;
+        strtod(sp + 1, &e);
+        ck_assert_msg(*e == 0 && e != sp + 1, "bad value: %s", line);
+        if (line[fl] == '{')
+            ck_assert_msg(sp[-1] == '}', "bad labels: %s", line);
+        samples++;
+    }
+    ck_assert_int_gt(samples, 10);
+}
+
+/* The value of the metrics sample starting with PREFIX ("name{labels}"), or -1. */
+static double metric(const char *text, const char *prefix)
+{
+    const char *l = strstr(text, th_fmt("\n%s ", prefix));
+    return l ? atof(l + strlen(prefix) + 2) : -1;
+}
+
+START_TEST(usage_figures_move)
+{
+    struct th *t = th_start(
+        "[program:busy]\ncommand = sh -c 'while :; do :; done'\nstartsecs = 0\n"
+        "[program:fork]\ncommand = sh -c 'sleep 1000 & sleep 1000 & wait'\nstartsecs = 0\n"
+        "[program:mem]\ncommand = %s -o @DIR@/mem.out 40\nstartsecs = 0\n"
+        "[program:off]\ncommand = sleep 1000\nautostart = false\n", th_helper("memhog"));
+    ck_assert_int_eq(th_wait_state(t, "busy", "RUNNING", WAIT), 0);
+    ck_assert_int_eq(th_wait_file(th_path(t, "mem.out"), "ready", WAIT), 0);
+
+    /* cpu moves with a busy program, and only up */
+    double c1 = wait_field(t, "busy", "cpu_seconds", 0.1);
+    ck_assert(c1 >= 0.1);
+    ck_assert(wait_field(t, "busy", "cpu_seconds", c1 + 0.1) > c1);
+    ck_assert_int_eq(json_field(t, "busy", "procs"), 1);
+    /* processes: the shell and its two children */
+    ck_assert_int_eq(wait_field(t, "fork", "procs", 3), 3);
+    ck_assert(json_field(t, "fork", "cpu_seconds") < 1);
+    /* memory: what memhog touched */
+    ck_assert(json_field(t, "mem", "rss_bytes") >= 40.0 * 1024 * 1024);
+    ck_assert(json_field(t, "mem", "rss_bytes") < 200.0 * 1024 * 1024);
+    ck_assert_int_eq(json_field(t, "off", "procs"), 0);
+    ck_assert_int_eq(json_field(t, "off", "rss_bytes"), 0);
+
+    /* status -l adds the figures; plain status stays as it was */
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "status -l fork mem"), 0);
+    ck_assert_msg(strstr(out, " procs=3") && strstr(out, "  cpu="), "%s", out);
+    ck_assert_msg(strstr(out, "rss=4") && strstr(out, "MB procs=1"), "%s", out);
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "status fork"), 0);
+    ck_assert_msg(!strstr(out, "cpu=") && !strstr(out, "rss") && !strstr(out, "procs"), "%s",
+                  out);
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "status"), 3);   /* off is not running */
+    ck_assert_msg(!strstr(out, "cpu="), "%s", out);
+
+    /* metrics: the same figures in the exposition format */
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "metrics"), 0);
+    assert_exposition(out);
+    ck_assert_int_eq(metric(out, "tend_up"), 1);
+    ck_assert_int_eq(metric(out, "tend_processes"), 4);
+    ck_assert_int_eq(metric(out, "tend_process_processes{name=\"fork\",group=\"fork\"}"), 3);
+    ck_assert_int_eq(metric(out, "tend_process_state{name=\"off\",group=\"off\",state=\"STOPPED\"}"), 1);
+    ck_assert_int_eq(metric(out, "tend_process_state{name=\"off\",group=\"off\",state=\"RUNNING\"}"), 0);
+    ck_assert_int_eq(metric(out, "tend_process_up{name=\"busy\",group=\"busy\"}"), 1);
+    ck_assert_int_eq(metric(out, "tend_process_pid{name=\"busy\",group=\"busy\"}"), th_pid(t, "busy"));
+    ck_assert_int_eq(metric(out, "tend_process_restarts_total{name=\"busy\",group=\"busy\"}"), 0);
+    double m1 = metric(out, "tend_process_cpu_seconds_total{name=\"busy\",group=\"busy\"}");
+    ck_assert(m1 > c1);
+    ck_assert(metric(out, "tend_process_resident_memory_bytes{name=\"mem\",group=\"mem\"}") >=
+              40.0 * 1024 * 1024);
+    uint64_t end = th_now_ms() + WAIT;
+    double m2 = m1;
+    while (m2 <= m1 && th_now_ms() < end) {
+        th_nap(50);
+        ck_assert_int_eq(th_ctl(t, out, sizeof out, "metrics"), 0);
+        m2 = metric(out, "tend_process_cpu_seconds_total{name=\"busy\",group=\"busy\"}");
+    }
+    ck_assert(m2 > m1);
+
+    /* stopped: nothing left to count */
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "stop busy fork"), 0);
+    ck_assert_int_eq(json_field(t, "busy", "procs"), 0);
+    ck_assert_int_eq(json_field(t, "fork", "procs"), 0);
+    ck_assert_int_eq(json_field(t, "busy", "cpu_seconds"), 0);
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    th_free(t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("resources");
@@ -233,6 +375,10 @@ static Suite *suite(void)
     tcase_add_test(tc, minfds_raises_tends_limit);
     tcase_add_test(tc, minfds_impossible_exits_1);
     tcase_add_test(tc, reload_applies_changed_limit);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("usage");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, usage_figures_move);
     suite_add_tcase(s, tc);
     return s;
 }
