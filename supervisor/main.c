@@ -16,6 +16,7 @@
 #include "limits.h"
 #include "log.h"
 #include "loop.h"
+#include "memwatch.h"
 #include "proc.h"
 #include "rpc.h"
 #include "rundir.h"
@@ -62,6 +63,7 @@ static void std_fds(void)
 
 /* supervisord's XML-RPC interface ([unix_http_server], [inet_http_server]) */
 static struct rpc *rpc_server;
+static struct memwatch *memwatch;   /* memory_limit (issue 18) */
 
 #define MAX_PASSED_FDS 1024
 static int passed_fds[MAX_PASSED_FDS];
@@ -220,6 +222,7 @@ static void init_supervisor(struct supervisor *sv, const struct options *o,
     /* The status file hears of a change before control answers a client
      * about it: an answered client may read the file next. */
     statusfile_attach(sv);
+    memwatch = memwatch_attach(sv);
 }
 
 /* After the loop: last log lines and replies out, files tend made removed,
@@ -239,6 +242,8 @@ static int run_down(struct supervisor *sv)
     log_info("tend exits with status %d", sv->exit_code);
     int code = sv->exit_code;
     supervisor_teardown(sv);
+    memwatch_free(memwatch);
+    memwatch = NULL;
     capture_teardown();
     conf_free(sv->cfg);
     log_attach(NULL); /* what is still queued is written at exit, without the loop */

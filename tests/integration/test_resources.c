@@ -364,6 +364,103 @@ START_TEST(usage_figures_move)
 }
 END_TEST
 
+/* ---- memory_limit ---- */
+
+/* Voluntary context switches of PID: each wakeup of a sleeping tend is one. */
+static long wakeups(pid_t pid)
+{
+    char buf[4096];
+    if (th_read_file(th_fmt("/proc/%d/status", (int)pid), buf, sizeof buf) < 0)
+        return -1;
+    const char *l = strstr(buf, "voluntary_ctxt_switches:");
+    return l ? atol(l + 24) : -1;
+}
+
+/* A growing program is restarted with the figure in the log; a steady one
+ * under the same limit is left alone. */
+START_TEST(memory_limit_restarts_growing_only)
+{
+    struct th *t = th_start(
+        "[program:grow]\ncommand = %s 10 10 100\nmemory_limit = 50MB\n"
+        "memory_check_interval = 0.1\nstartsecs = 0\n"
+        "[program:steady]\ncommand = %s -o @DIR@/steady.out 30\nmemory_limit = 50MB\n"
+        "memory_check_interval = 0.1\nstartsecs = 0\n",
+        th_helper("memhog"), th_helper("memhog"));
+    ck_assert_int_eq(th_wait_file(th_path(t, "steady.out"), "ready", WAIT), 0);
+    pid_t steady = th_pid(t, "steady");
+    ck_assert_int_gt(steady, 0);
+    const char *msg = "grow: resident memory ";
+    uint64_t end = th_now_ms() + WAIT;
+    while (th_count_in_file(t->errlog, msg) < 2 && th_now_ms() < end)
+        th_nap(20);
+    ck_assert_int_ge(th_count_in_file(t->errlog, msg), 2);
+    ck_assert_int_ge(th_count_in_file(t->errlog, "is over memory_limit 50.0 MB: restarting"), 2);
+    /* the figure is the sum that was over the limit */
+    char text[1 << 16];
+    ck_assert_int_gt(th_read_file(t->errlog, text, sizeof text), 0);
+    const char *l = strstr(text, msg);
+    ck_assert_ptr_nonnull(l);
+    double figure = atof(l + strlen(msg));
+    ck_assert_msg(figure > 50.0 && figure < 1000.0, "figure %f", figure);
+    ck_assert_int_eq(th_wait_state(t, "grow", "RUNNING", WAIT), 0);
+    ck_assert_int_eq(th_count_in_file(t->errlog, "steady: resident memory"), 0);
+    ck_assert_int_eq(th_pid(t, "steady"), steady);
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    th_free(t);
+}
+END_TEST
+
+/* No timer while no such program runs: tend sleeps without wakeups; a
+ * reload that sets memory_limit on a running program applies it. */
+START_TEST(memory_limit_timer_only_while_running)
+{
+    const char *fmt = "[program:m]\ncommand = %s -o @DIR@/m.out 30\nstartsecs = 0\n%s\n";
+    struct th *t = th_start(fmt, th_helper("memhog"),
+                            "memory_limit = 10MB\nmemory_check_interval = 0.1\nautostart = false");
+    ck_assert_int_eq(th_wait_file(t->statusfile, "m STOPPED", WAIT), 0);
+    long w1 = wakeups(t->pid);
+    th_nap(600);                /* six intervals: a timer would have woken tend */
+    long w2 = wakeups(t->pid);
+    ck_assert_int_ge(w1, 0);
+    ck_assert_msg(w2 == w1, "tend woke %ld times while idle", w2 - w1);
+
+    /* reload: now running (autostart) without a limit, then with one */
+    ck_assert_int_eq(th_config(t, NULL, fmt, th_helper("memhog"), ""), 0);
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "reload"), 0);
+    ck_assert_int_eq(th_wait_file(th_path(t, "m.out"), "ready", WAIT), 0);
+    pid_t pid = th_pid(t, "m");
+    /* the check itself: a limit it keeps under wakes tend every interval */
+    ck_assert_int_eq(th_config(t, NULL, fmt, th_helper("memhog"),
+                               "memory_limit = 1GB\nmemory_check_interval = 0.1"), 0);
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "reload"), 0);
+    ck_assert_int_eq(th_wait_state(t, "m", "RUNNING", WAIT), 0);
+    w1 = wakeups(t->pid);
+    uint64_t end = th_now_ms() + WAIT;
+    while (wakeups(t->pid) < w1 + 5 && th_now_ms() < end)
+        th_nap(50);
+    ck_assert_int_ge(wakeups(t->pid), w1 + 5);
+    ck_assert_int_eq(th_count_in_file(t->errlog, "m: resident memory "), 0);
+    pid = th_pid(t, "m");
+    ck_assert_int_eq(th_config(t, NULL, fmt, th_helper("memhog"),
+                               "memory_limit = 20MB\nmemory_check_interval = 0.1"), 0);
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "reload"), 0);
+    ck_assert_int_eq(th_wait_file(t->errlog, "m: resident memory ", WAIT), 0);
+    ck_assert_int_eq(th_wait_file(t->errlog, "is over memory_limit 20.0 MB", WAIT), 0);
+    ck_assert_int_ne(th_pid(t, "m"), pid);
+
+    /* stopped again: no more ticks */
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "stop m"), 0);
+    int lines = th_count_in_file(t->errlog, "m: resident memory ");
+    w1 = wakeups(t->pid);
+    th_nap(600);
+    w2 = wakeups(t->pid);
+    ck_assert_msg(w2 == w1, "tend woke %ld times while idle", w2 - w1);
+    ck_assert_int_eq(th_count_in_file(t->errlog, "m: resident memory "), lines);
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    th_free(t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("resources");
@@ -379,6 +476,8 @@ static Suite *suite(void)
     tc = tcase_create("usage");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, usage_figures_move);
+    tcase_add_test(tc, memory_limit_restarts_growing_only);
+    tcase_add_test(tc, memory_limit_timer_only_while_running);
     suite_add_tcase(s, tc);
     return s;
 }
