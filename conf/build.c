@@ -43,7 +43,7 @@ static const char *const supervisor_keys[] = {
     "logformat",
     "rundir", "control", "control_mode", "control_group", "logfile", "loglevel", "pidfile",
     "environment", "sighup", "childlogdir", "on_fatal", "environment_file",
-    "minfds", "minprocs", NULL,
+    "minfds", "minprocs", "cgroups", NULL,
 };
 /* supervisord's [supervisord] keys that tend has no use for. */
 static const char *const supervisor_ignored[] = {
@@ -62,7 +62,8 @@ static const char *const program_keys[] = {
     "redirect_stderr", "log_prefix",
     "rlimit_nofile", "rlimit_nproc", "rlimit_core", "rlimit_as", "rlimit_data", "rlimit_stack",
     "rlimit_memlock", "rlimit_fsize", "rlimit_cpu", "nice", "oom_score_adj", "memory_limit",
-    "memory_check_interval", NULL,
+    "memory_check_interval", "memory_max", "memory_high", "pids_max", "cpu_max", "cpu_weight",
+    NULL,
 };
 static const char *const program_ignored[] = {
     "stdout_capture_maxbytes", "stdout_events_enabled",

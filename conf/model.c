@@ -114,6 +114,7 @@ void conf_free(struct tend_config *c)
     free(c->control);
     free(c->logfile);
     free(c->pidfile);
+    free(c->cgroups_path);
     cf_env_free(&c->environment);
     cf_strv_free(c->environment_files);
     free(c->childlogdir);

@@ -2,7 +2,10 @@
 #include "conf/resources.h"
 #include "conf/diag.h"
 #include "conf/health.h"
+#include "conf/util.h"
 #include "conf/values.h"
+
+#include <stdlib.h>
 
 #include <ctype.h>
 #include <stdio.h>
@@ -48,7 +51,10 @@ bool cf_resources_same(const struct process_config *a, const struct process_conf
            a->oom_score_adj_set == b->oom_score_adj_set &&
            (!a->oom_score_adj_set || a->oom_score_adj == b->oom_score_adj) &&
            a->memory_limit == b->memory_limit &&
-           a->memory_check_interval_ms == b->memory_check_interval_ms;
+           a->memory_check_interval_ms == b->memory_check_interval_ms &&
+           a->memory_max == b->memory_max && a->memory_high == b->memory_high &&
+           a->pids_max == b->pids_max && !strcmp(a->cpu_max, b->cpu_max) &&
+           a->cpu_weight == b->cpu_weight;
 }
 
 static void dump_rlim(FILE *out, uint64_t v)
@@ -74,6 +80,22 @@ void cf_resources_dump(const struct process_config *p, FILE *out)
         fprintf(out, "nice = %d\n", p->nice);
     if (p->oom_score_adj_set)
         fprintf(out, "oom_score_adj = %d\n", p->oom_score_adj);
+    const struct { const char *key; uint64_t v; } u64[] = {
+        {"memory_max", p->memory_max}, {"memory_high", p->memory_high},
+        {"pids_max", p->pids_max},
+    };
+    for (size_t i = 0; i < sizeof u64 / sizeof u64[0]; i++) {
+        if (!u64[i].v)
+            continue;
+        if (u64[i].v == CONF_RLIM_INFINITY)
+            fprintf(out, "%s = max\n", u64[i].key);
+        else
+            fprintf(out, "%s = %llu\n", u64[i].key, (unsigned long long)u64[i].v);
+    }
+    if (p->cpu_max[0])
+        fprintf(out, "cpu_max = %s\n", p->cpu_max);
+    if (p->cpu_weight)
+        fprintf(out, "cpu_weight = %d\n", p->cpu_weight);
     if (p->memory_limit)
         fprintf(out, "memory_limit = %llu\nmemory_check_interval = %d.%03d\n",
                 (unsigned long long)p->memory_limit, p->memory_check_interval_ms / 1000,
@@ -128,9 +150,83 @@ static int parse_rlimit(const char *v, bool sized, struct conf_rlimit *out)
     return 0;
 }
 
+/* cpu_max: "QUOTA PERIOD" (µs; QUOTA may be max), "QUOTA" (period 100000)
+ * or "N%" of one CPU (200% = two). Normalised for cpu.max into OUT. */
+static int parse_cpu_max(const char *v, char *out, size_t size)
+{
+    long long quota = -1, period = 100000;
+    char q[32], per[32], extra[2];
+    int n = sscanf(v, " %31s %31s %1s", q, per, extra);
+    if (n < 1 || n > 2)
+        return -1;
+    size_t ql = strlen(q);
+    char *end;
+    if (n == 1 && ql > 1 && q[ql - 1] == '%') {
+        q[ql - 1] = '\0';
+        double pct = strtod(q, &end);
+        if (*end || !(pct > 0) || pct > 100000)
+            return -1;
+        quota = (long long)(pct * 1000 + 0.5);     /* of a 100000 µs period */
+        if (quota < 1000)
+            return -1;                             /* the kernel's minimum quota */
+    } else {
+        if (strcmp(q, "max")) {
+            quota = strtoll(q, &end, 10);
+            if (*end || quota < 1000 || quota > 1000000000000LL)
+                return -1;
+        }
+        if (n == 2) {
+            period = strtoll(per, &end, 10);
+            if (*end || period < 1000 || period > 1000000)
+                return -1;
+        }
+    }
+    if (quota < 0)
+        snprintf(out, size, "max %lld", period);
+    else
+        snprintf(out, size, "%lld %lld", quota, period);
+    return 0;
+}
+
+/* memory_max, memory_high, pids_max: a size / count or "max". */
+static bool cgroup_key(struct process_config *p, const char *key, const char *v,
+                       const char *file, int line, struct conf_diags *d)
+{
+    uint64_t *u = !strcmp(key, "memory_max") ? &p->memory_max
+                : !strcmp(key, "memory_high") ? &p->memory_high
+                : !strcmp(key, "pids_max") ? &p->pids_max : NULL;
+    bool weight = !strcmp(key, "cpu_weight"), cpumax = !strcmp(key, "cpu_max");
+    if (!u && !weight && !cpumax)
+        return false;
+    int iv;
+    uint64_t x;
+    if (weight) {
+        if (cf_parse_int(v, 1, 10000, &iv) < 0)
+            cf_diag_once(d, CONF_ERROR, file, line,
+                         "cpu_weight: invalid value '%s' (expected an integer from 1 to 10000)", v);
+        else
+            p->cpu_weight = iv;
+    } else if (cpumax) {
+        if (parse_cpu_max(v, p->cpu_max, sizeof p->cpu_max) < 0)
+            cf_diag_once(d, CONF_ERROR, file, line,
+                         "cpu_max: invalid value '%s' (expected QUOTA PERIOD in microseconds, "
+                         "max, or a share such as 50%%)", v);
+    } else if (cf_parse_rlim(v, u != &p->pids_max, &x) == 0 && x > 0) {
+        *u = x;
+    } else if (!strcasecmp(v, "max")) {
+        *u = CONF_RLIM_INFINITY;
+    } else {
+        cf_diag_once(d, CONF_ERROR, file, line, "%s: invalid value '%s' (expected %s or max)",
+                     key, v, u == &p->pids_max ? "a positive integer" : "a size such as 512MB");
+    }
+    return true;
+}
+
 bool cf_resources_key(struct process_config *p, const char *key, const char *v,
                       const char *file, int line, struct conf_diags *d)
 {
+    if (cgroup_key(p, key, v, file, line, d))
+        return true;
     for (int i = 0; i < CONF_NRLIMITS; i++) {
         if (strcmp(key, rlims[i].key))
             continue;
@@ -188,6 +284,26 @@ bool cf_resources_key(struct process_config *p, const char *key, const char *v,
 bool cf_supervisor_resources_key(struct tend_config *c, const char *key, const char *v,
                                  const char *file, int line, struct conf_diags *d)
 {
+    if (!strcmp(key, "cgroups")) {
+        static const struct cf_keyword modes[] = {
+            {"auto", CGROUPS_AUTO}, {"on", CGROUPS_ON}, {"off", CGROUPS_OFF}, {NULL, 0},
+        };
+        int iv;
+        if (cf_parse_keyword(v, modes, &iv) == 0) {
+            c->cgroups = (enum conf_cgroups)iv;
+            free(c->cgroups_path);
+            c->cgroups_path = NULL;
+        } else if (v[0] == '/') {
+            c->cgroups = CGROUPS_PATH;
+            free(c->cgroups_path);
+            c->cgroups_path = cf_xstrdup(v);
+        } else {
+            cf_diag_once(d, CONF_ERROR, file, line,
+                         "cgroups: invalid value '%s' (expected auto, on, off or an absolute "
+                         "path under the cgroup2 mount)", v);
+        }
+        return true;
+    }
     bool fds = !strcmp(key, "minfds");
     if (!fds && strcmp(key, "minprocs"))
         return false;

@@ -12,6 +12,7 @@
 
 #include "../conf/conf.h"
 #include "capture.h"
+#include "cgroup.h"
 #include "control.h"
 #include "limits.h"
 #include "log.h"
@@ -242,6 +243,8 @@ static int run_down(struct supervisor *sv)
     log_info("tend exits with status %d", sv->exit_code);
     int code = sv->exit_code;
     supervisor_teardown(sv);
+    cgroup_close(sv->host.cgroups);    /* every process is gone: their cgroups too */
+    sv->host.cgroups = NULL;
     memwatch_free(memwatch);
     memwatch = NULL;
     capture_teardown();
@@ -314,6 +317,20 @@ int main(int argc, char **argv)
         conf_free(cfg);
         return 1;
     }
+    /* after the rundir: its errors come first, and cgroups are not touched
+     * by a tend that cannot start */
+    bool cg_fatal;
+    char cg_err[1024];
+    sv.host.cgroups = cgroup_setup(&sv, cg_err, sizeof cg_err, &cg_fatal);
+    if (cg_fatal) {
+        log_error("%s", cg_err);
+        rpc_close(rpc_server);
+        if (sv.control)
+            control_close(sv.control);
+        conf_free(cfg);
+        return 1;
+    }
+    cgroup_warn_keys(sv.host.cgroups, cfg);
     supervisor_set_pidfile(&sv, cfg->pidfile);
 
     supervisor_init_host(&sv);

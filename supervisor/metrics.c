@@ -5,10 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup.h"
 #include "loop.h"
 
 void metrics_usage(const struct usage_snap *s, const struct process *p, struct usage *out)
 {
+    unsigned long long memory_current;
+    if (p->host->cgroups && cgroup_usage(p->host->cgroups, p, s, out, &memory_current))
+        return;                 /* its cgroup knows every process, setsid or not */
     /* after the main pid exited, what is left of its group still counts
      * while tend stops it */
     bool live = p->pid > 0 || p->state == PS_STOPPING;

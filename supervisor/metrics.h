@@ -11,8 +11,8 @@
 #include "supervisor.h"
 #include "usage.h"
 
-/* The usage of P from snapshot S (NULL: zeros): its process group and its
- * descendants while it has any. */
+/* The usage of P from snapshot S (NULL: zeros): from its cgroup when it has
+ * one (cgroup.h), else its process group and its descendants. */
 void metrics_usage(const struct usage_snap *s, const struct process *p, struct usage *out);
 
 /* Call LINE once per line (without newline) of the exposition: HELP and

@@ -18,13 +18,14 @@
 #include <unistd.h>
 
 enum step { ST_PGRP = 1, ST_TTY, ST_SIGNALS, ST_FDS, ST_GROUPS, ST_SETGID, ST_SETUID,
-            ST_CHDIR, ST_EXEC, ST_RLIMIT, ST_NICE, ST_OOM };
+            ST_CHDIR, ST_EXEC, ST_RLIMIT, ST_NICE, ST_OOM, ST_CGROUP };
 
 static const char *const step_names[] = {
     [ST_PGRP] = "setpgid", [ST_TTY] = "tcsetpgrp", [ST_SIGNALS] = "signal setup",
     [ST_FDS] = "descriptor setup", [ST_GROUPS] = "initgroups", [ST_SETGID] = "setgid",
     [ST_SETUID] = "setuid", [ST_CHDIR] = "chdir", [ST_EXEC] = "exec",
     [ST_RLIMIT] = "setrlimit", [ST_NICE] = "nice", [ST_OOM] = "oom_score_adj",
+    [ST_CGROUP] = "cgroup",
 };
 
 struct spawn_report { int step; int err; int arg; };
@@ -159,6 +160,15 @@ static void child_resources(const struct spawn_req *r, int rep)
 /* Runs in the child: nothing here may allocate or touch tend's state. */
 static void child_setup(const struct spawn_req *r, const char *file, int rep)
 {
+    /* before anything else, so all the child does and starts is counted */
+    if (r->cgroup_set) {
+        ssize_t w;
+        do
+            w = write(r->cgroup_fd, "0", 1);
+        while (w < 0 && errno == EINTR);
+        if (w != 1)
+            child_fail(rep, ST_CGROUP, w < 0 ? errno : EIO);
+    }
     if (setpgid(0, 0) < 0)
         child_fail(rep, ST_PGRP, errno);
     if (r->tty_fd >= 0 && tcsetpgrp(r->tty_fd, getpid()) < 0 && errno != ENOTTY)
@@ -313,6 +323,9 @@ pid_t spawn_process(const struct spawn_req *r, char *err, size_t errlen, int *ex
             snprintf(err, errlen, "cannot set %s = %s:%s for %s: %s", l->key, soft, hard, what,
                      strerror(rep.err));
         }
+        else if (rep.step == ST_CGROUP)
+            snprintf(err, errlen, "cannot enter cgroup %s: %s",
+                     r->cgroup_path ? r->cgroup_path : "?", strerror(rep.err));
         else if (rep.step == ST_NICE)
             snprintf(err, errlen, "cannot set nice = %d for %s: %s", r->nice, what,
                      strerror(rep.err));
@@ -321,7 +334,7 @@ pid_t spawn_process(const struct spawn_req *r, char *err, size_t errlen, int *ex
                      what, strerror(rep.err));
         else
             snprintf(err, errlen, "%s failed for %s: %s",
-                     rep.step > 0 && rep.step <= ST_OOM ? step_names[rep.step] : "setup",
+                     rep.step > 0 && rep.step <= ST_CGROUP ? step_names[rep.step] : "setup",
                      what, strerror(rep.err));
         *exit_code = rep.step == ST_EXEC
                          ? (rep.err == ENOENT ? 127 : 126) : 1;

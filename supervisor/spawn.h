@@ -1,6 +1,6 @@
 /* spawn.h - fork and exec one child, set up step by step.
  *
- * The child gets exactly fds 0, 1, 2 (the descriptors named in the request,
+ * The child enters its cgroup first (when asked), then gets exactly fds 0, 1, 2 (the descriptors named in the request,
  * plus keep_fds for the command of `tend -- CMD` alone),
  * its own process group, an empty signal mask and default dispositions (or
  * the mask and ignored set tend was started with, for `tend -- CMD`), then
@@ -51,6 +51,9 @@ struct spawn_req {
     size_t nrlimits;
     bool nice_set, oom_score_adj_set;
     int nice, oom_score_adj;
+    bool cgroup_set;            /* first of all, the child writes "0" to */
+    int cgroup_fd;              /* this cgroup.procs (cgroup.h) */
+    const char *cgroup_path;    /* for the message */
 };
 
 struct ksigaction { void (*handler)(int); unsigned long flags; void (*restorer)(void); unsigned long mask; };

@@ -180,3 +180,22 @@ void usage_of(const struct usage_snap *s, pid_t pid, pid_t pgid, struct usage *o
     out->cpu_seconds = (double)ticks / (double)s->tck;
     out->rss_bytes = pages * (unsigned long long)s->page;
 }
+
+void usage_of_pids(const struct usage_snap *s, const pid_t *pids, size_t n, struct usage *out)
+{
+    *out = (struct usage){0};
+    unsigned long long ticks = 0, pages = 0;
+    for (size_t i = 0; s && i < n; i++) {
+        const struct pinfo *e = find(s, pids[i]);
+        if (!e)
+            continue;
+        ticks += e->ticks;
+        pages += e->rss;
+        if (!e->zombie)
+            out->procs++;
+    }
+    if (s) {
+        out->cpu_seconds = (double)ticks / (double)s->tck;
+        out->rss_bytes = pages * (unsigned long long)s->page;
+    }
+}

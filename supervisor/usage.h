@@ -10,6 +10,7 @@
 #ifndef TEND_USAGE_H
 #define TEND_USAGE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -29,5 +30,8 @@ void usage_free(struct usage_snap *s);
  * descendants (when > 0; PID must be a child of tend, as programs are).
  * All zeros when neither is running. */
 void usage_of(const struct usage_snap *s, pid_t pid, pid_t pgid, struct usage *out);
+
+/* The memory and count of the N processes in PIDS (a cgroup's). */
+void usage_of_pids(const struct usage_snap *s, const pid_t *pids, size_t n, struct usage *out);
 
 #endif

@@ -376,6 +376,20 @@ static long wakeups(pid_t pid)
     return l ? atol(l + 24) : -1;
 }
 
+/* Wait until PID has been asleep for 300 ms in a row (start-up over). */
+static void settle(pid_t pid)
+{
+    uint64_t end = th_now_ms() + WAIT;
+    long w = wakeups(pid);
+    for (;;) {
+        th_nap(300);
+        long w2 = wakeups(pid);
+        if (w2 == w || th_now_ms() > end)
+            return;
+        w = w2;
+    }
+}
+
 /* A growing program is restarted with the figure in the log; a steady one
  * under the same limit is left alone. */
 START_TEST(memory_limit_restarts_growing_only)
@@ -418,6 +432,7 @@ START_TEST(memory_limit_timer_only_while_running)
     struct th *t = th_start(fmt, th_helper("memhog"),
                             "memory_limit = 10MB\nmemory_check_interval = 0.1\nautostart = false");
     ck_assert_int_eq(th_wait_file(t->statusfile, "m STOPPED", WAIT), 0);
+    settle(t->pid);
     long w1 = wakeups(t->pid);
     th_nap(600);                /* six intervals: a timer would have woken tend */
     long w2 = wakeups(t->pid);
@@ -451,12 +466,194 @@ START_TEST(memory_limit_timer_only_while_running)
     /* stopped again: no more ticks */
     ck_assert_int_eq(th_ctl(t, out, sizeof out, "stop m"), 0);
     int lines = th_count_in_file(t->errlog, "m: resident memory ");
+    settle(t->pid);
     w1 = wakeups(t->pid);
     th_nap(600);
     w2 = wakeups(t->pid);
     ck_assert_msg(w2 == w1, "tend woke %ld times while idle", w2 - w1);
     ck_assert_int_eq(th_count_in_file(t->errlog, "m: resident memory "), lines);
     ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    th_free(t);
+}
+END_TEST
+
+/* ---- cgroups ---- */
+
+#define NEED_CGROUPS()                                                             \
+    do {                                                                           \
+        const char *why_ = th_cgroup_unavailable();                                \
+        if (why_) {                                                                \
+            fprintf(stderr, "%s: skipped: %s\n", __func__, why_);                  \
+            return;                                                                \
+        }                                                                          \
+    } while (0)
+
+/* The pids of the "gc PID" lines of forker's report FILE (up to MAX). */
+static int gc_pids(const char *file, pid_t *pids, int max)
+{
+    char buf[4096];
+    int n = 0;
+    if (th_read_file(file, buf, sizeof buf) < 0)
+        return 0;
+    for (char *l = strstr(buf, "gc "); l && n < max; l = strstr(l + 1, "\ngc "))
+        pids[n++] = (pid_t)atoi(l[0] == '\n' ? l + 4 : l + 3);
+    return n;
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Wait until PATH exists (WANT) or not: 0 or -1. */
+static int wait_dir(const char *path, bool want)
+{
+    for (uint64_t end = th_now_ms() + WAIT; th_now_ms() < end; th_nap(10))
+        if (is_dir(path) == want)
+            return 0;
+    return -1;
+}
+
+#define DAEMON_CONF "cgroups = %s\n[program:d]\ncommand = %s -o @DIR@/d.out -n 2 -O -S -i\n" \
+                    "stopwaitsecs = 1\nstartsecs = 0\n"
+
+/* A daemon that double-forked and called setsid is killed by stop, and the
+ * program is STOPPED only once it is gone; with cgroups off it escapes
+ * (which is what this feature is for). */
+START_TEST(setsid_daemon_killed_by_stop)
+{
+    NEED_CGROUPS();
+    struct th *t = th_start(DAEMON_CONF, "on", th_helper("forker"));
+    ck_assert_int_eq(th_wait_file(th_path(t, "d.out"), "ready", WAIT), 0);
+    pid_t gc[2], d = th_pid(t, "d");
+    ck_assert_int_eq(gc_pids(th_path(t, "d.out"), gc, 2), 2);
+    for (int i = 0; i < 2; i++) {
+        ck_assert(th_pid_alive(gc[i]));
+        ck_assert_int_ne(getpgid(gc[i]), d);        /* out of its process group */
+        ck_assert_int_ne(getsid(gc[i]), getsid(d)); /* and session */
+    }
+    /* tend in its leaf, the program in its own cgroup, every process in it */
+    const char *cg = th_fmt("%s/d.tend", t->cgroup);
+    ck_assert(is_dir(cg));
+    char buf[1024];
+    ck_assert_int_gt(th_read_file(th_fmt("%s/tend/cgroup.procs", t->cgroup), buf, sizeof buf), 0);
+    ck_assert_int_eq(atoi(buf), t->pid);
+    ck_assert_int_gt(th_read_file(th_fmt("%s/cgroup.procs", cg), buf, sizeof buf), 0);
+    ck_assert_ptr_nonnull(strstr(buf, th_fmt("%d\n", (int)gc[0])));
+    ck_assert_ptr_nonnull(strstr(buf, th_fmt("%d\n", (int)gc[1])));
+    /* accounting counts them too: they are in its cgroup */
+    ck_assert_int_eq(json_field(t, "d", "procs"), 3);
+
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "stop d"), 0);
+    ck_assert_int_eq(th_wait_state(t, "d", "STOPPED", WAIT), 0);
+    for (int i = 0; i < 2; i++)
+        ck_assert_msg(!th_pid_alive(gc[i]), "daemon %d survived the stop", (int)gc[i]);
+    ck_assert_int_eq(wait_dir(cg, false), 0);   /* removed once empty */
+    ck_assert_int_eq(th_count_in_file(t->errlog, "d: still alive 1 s after SIGTERM"), 1);
+
+    /* started again: a cgroup again */
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "start d"), 0);
+    ck_assert_int_eq(wait_dir(cg, true), 0);
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    /* nothing left behind: tend's leaf and the program's cgroups are gone */
+    ck_assert(!is_dir(cg));
+    ck_assert(!is_dir(th_fmt("%s/tend", t->cgroup)));
+    th_free(t);
+
+    t = th_start(DAEMON_CONF, "off", th_helper("forker"));
+    ck_assert_int_eq(th_wait_file(th_path(t, "d.out"), "ready", WAIT), 0);
+    ck_assert_int_eq(gc_pids(th_path(t, "d.out"), gc, 2), 2);
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "stop d"), 0);
+    ck_assert(th_pid_alive(gc[0]) && th_pid_alive(gc[1]));  /* escaped */
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    th_free(t);                 /* kills them */
+}
+END_TEST
+
+/* Controller keys: written when the controller is there, else one warning
+ * per key at start-up. */
+START_TEST(controller_keys_warn_when_missing)
+{
+    const char *keys = "[program:a]\ncommand = sleep 100\nmemory_max = 100MB\n"
+                       "memory_high = 80MB\npids_max = 50\ncpu_max = 50%%\ncpu_weight = 10\n"
+                       "[program:b]\ncommand = sleep 100\nmemory_max = 1GB\n";
+    struct th *t = th_start("cgroups = off\n%s", keys);
+    ck_assert_int_eq(th_wait_state(t, "a", "RUNNING", WAIT), 0);
+    ck_assert_int_eq(th_count_in_file(t->errlog, "memory_max is ignored: cgroups are not used"), 1);
+    ck_assert_int_eq(th_count_in_file(t->errlog, "cpu_weight is ignored: cgroups are not used"), 1);
+    ck_assert_int_eq(th_count_in_file(t->errlog, "is ignored: cgroups are not used"), 5);
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    th_free(t);
+
+    NEED_CGROUPS();
+    t = th_start("cgroups = on\n%s", keys);
+    ck_assert_int_eq(th_wait_state(t, "a", "RUNNING", WAIT), 0);
+    char ctl[512] = "";
+    th_read_file(th_fmt("%s/cgroup.controllers", t->cgroup), ctl, sizeof ctl);
+    if (!strstr(ctl, "memory"))
+        ck_assert_int_eq(th_count_in_file(t->errlog, "memory_max is ignored: the memory "
+                                          "controller is not available"), 1);
+    else
+        ck_assert_int_eq(th_count_in_file(t->errlog, "memory_max is ignored"), 0);
+    if (!strstr(ctl, "pids"))
+        ck_assert_int_eq(th_count_in_file(t->errlog, "pids_max is ignored: the pids "
+                                          "controller is not available"), 1);
+    if (!strstr(ctl, "cpu"))
+        ck_assert_int_eq(th_count_in_file(t->errlog, "cpu_max is ignored: the cpu "
+                                          "controller is not available"), 1);
+    if (strstr(ctl, "memory")) {
+        char v[64];
+        ck_assert_int_gt(th_read_file(th_fmt("%s/a.tend/memory.max", t->cgroup), v, sizeof v), 0);
+        ck_assert_str_eq(v, "104857600\n");
+    }
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    th_free(t);
+}
+END_TEST
+
+/* reload: an added program gets a cgroup, a removed one's goes; a tend
+ * killed with SIGKILL leaves cgroups that the next one removes. */
+START_TEST(cgroups_follow_reload_and_stale_ones_go)
+{
+    NEED_CGROUPS();
+    const char *fmt = "cgroups = on\n[program:a]\ncommand = sleep 100\nstartsecs = 0\n%s";
+    struct th *t = th_start(fmt, "");
+    ck_assert_int_eq(th_wait_state(t, "a", "RUNNING", WAIT), 0);
+    ck_assert_int_eq(wait_dir(th_fmt("%s/a.tend", t->cgroup), true), 0);
+    ck_assert_int_eq(th_config(t, NULL, "cgroups = on\n[program:b]\ncommand = sleep 100\n"
+                               "startsecs = 0\n"), 0);
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "reload"), 0);
+    ck_assert_int_eq(th_wait_state(t, "b", "RUNNING", WAIT), 0);
+    ck_assert_int_eq(wait_dir(th_fmt("%s/b.tend", t->cgroup), true), 0);
+    ck_assert_int_eq(wait_dir(th_fmt("%s/a.tend", t->cgroup), false), 0);
+
+    /* SIGKILL: tend's cgroups stay; its program lives on in b.tend */
+    pid_t b = th_pid(t, "b");
+    kill(t->pid, SIGKILL);
+    ck_assert_int_eq(th_wait_exit(t, WAIT), 128 + SIGKILL);
+    ck_assert(is_dir(th_fmt("%s/b.tend", t->cgroup)));
+    ck_assert(is_dir(th_fmt("%s/tend", t->cgroup)));
+    kill(b, SIGKILL);
+    ck_assert_int_eq(th_wait_gone(b, WAIT), 0);
+    /* the next tend removes what the dead one left */
+    ck_assert_int_eq(th_config(t, NULL, fmt, ""), 0);
+    ck_assert_int_eq(th_spawn(t, NULL), 0);
+    ck_assert_int_eq(th_wait_state(t, "a", "RUNNING", WAIT), 0);
+    ck_assert_int_eq(th_wait_file(t->errlog, "b.tend, left by a tend that is gone", WAIT), 0);
+    ck_assert(!is_dir(th_fmt("%s/b.tend", t->cgroup)));
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    ck_assert(!is_dir(th_fmt("%s/a.tend", t->cgroup)));
+    th_free(t);
+}
+END_TEST
+
+/* cgroups = PATH outside the cgroup2 mount: exit 1 with the reason. */
+START_TEST(cgroups_path_outside_mount_exits_1)
+{
+    struct th *t = th_start("cgroups = @DIR@/nope\n[program:a]\ncommand = sleep 100\n");
+    ck_assert_int_eq(th_wait_exit(t, WAIT), 1);
+    ck_assert_int_eq(th_wait_file(t->errlog, "cgroups: ", WAIT), 0);
     th_free(t);
 }
 END_TEST
@@ -478,6 +675,13 @@ static Suite *suite(void)
     tcase_add_test(tc, usage_figures_move);
     tcase_add_test(tc, memory_limit_restarts_growing_only);
     tcase_add_test(tc, memory_limit_timer_only_while_running);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("cgroups");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, setsid_daemon_killed_by_stop);
+    tcase_add_test(tc, controller_keys_warn_when_missing);
+    tcase_add_test(tc, cgroups_follow_reload_and_stale_ones_go);
+    tcase_add_test(tc, cgroups_path_outside_mount_exits_1);
     suite_add_tcase(s, tc);
     return s;
 }
