@@ -393,13 +393,29 @@ static struct cgproc *find(struct cgroups *cg, const struct process *p)
     return NULL;
 }
 
-static bool populated(const struct cgproc *e)
+static void on_events(struct loop *l, struct watch *w, uint32_t events);
+
+/* Does E's cgroup hold a process? When it does, cgroup.events is watched
+ * from now on (someone waits for it to empty); a spawn costs no watch. */
+static bool populated(struct cgproc *e)
 {
     char buf[256];
     unsigned long long v = 0;
-    if (e->events_fd < 0 || read_fd(e->events_fd, buf, sizeof buf) <= 0)
+    if (e->dirfd < 0)
         return false;
-    return kv_get(buf, "populated", &v) && v != 0;
+    if (e->events_fd < 0) {
+        do
+            e->events_fd = openat(e->dirfd, "cgroup.events", O_RDONLY | O_CLOEXEC);
+        while (e->events_fd < 0 && errno == EINTR);
+        if (e->events_fd < 0)
+            return false;
+    }
+    if (read_fd(e->events_fd, buf, sizeof buf) <= 0 || !kv_get(buf, "populated", &v) || !v)
+        return false;
+    if (!e->w.active &&
+        watch_add(e->cg->sv->loop, &e->w, e->events_fd, EPOLLPRI, on_events, e) < 0)
+        log_warn("cgroups: cannot watch %s/cgroup.events: %s", e->path, strerror(errno));
+    return true;
 }
 
 /* Drop the entry and remove the cgroup (it must be empty: else it stays,
@@ -491,11 +507,8 @@ int cgroup_prepare(struct cgroups *cg, struct process *p, char *err, size_t errl
             return -1;
         }
         e->dirfd = open(e->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        e->events_fd = e->dirfd < 0 ? -1 : openat(e->dirfd, "cgroup.events",
-                                                  O_RDONLY | O_CLOEXEC);
-        if (e->events_fd < 0 ||
-            watch_add(cg->sv->loop, &e->w, e->events_fd, EPOLLPRI, on_events, e) < 0) {
-            snprintf(err, errlen, "cannot watch cgroup %s: %s", e->path, strerror(errno));
+        if (e->dirfd < 0) {
+            snprintf(err, errlen, "cannot open cgroup %s: %s", e->path, strerror(errno));
             drop(cg, e);
             return -1;
         }
