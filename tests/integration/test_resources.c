@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <errno.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -658,6 +661,72 @@ START_TEST(cgroups_path_outside_mount_exits_1)
 }
 END_TEST
 
+/* auto divides a cgroup delegated to tend (the xattr systemd sets with
+ * Delegate=yes); two clients waiting on the same stop are both answered
+ * once the daemon is gone. */
+START_TEST(auto_delegated_and_two_waiting_clients)
+{
+    NEED_CGROUPS();
+    struct th *t = th_start("cgroups = auto\n[program:x]\ncommand = sleep 100\nstartsecs = 0\n");
+    ck_assert_int_eq(th_wait_state(t, "x", "RUNNING", WAIT), 0);
+    ck_assert_int_eq(th_wait_file(t->errlog, "cgroups: not used: ", WAIT), 0);
+    ck_assert(!is_dir(th_fmt("%s/x.tend", t->cgroup)));     /* not delegated: not divided */
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    if (setxattr(t->cgroup, "trusted.delegate", "1", 1, 0) < 0) {
+        fprintf(stderr, "%s: skipped the rest: setxattr: %s\n", __func__, strerror(errno));
+        th_free(t);
+        return;
+    }
+    ck_assert_int_eq(th_config(t, NULL, DAEMON_CONF, "auto", th_helper("forker")), 0);
+    unlink(t->errlog);
+    ck_assert_int_eq(th_spawn(t, NULL), 0);
+    ck_assert_int_eq(th_wait_file(th_path(t, "d.out"), "ready", WAIT), 0);
+    ck_assert(is_dir(th_fmt("%s/d.tend", t->cgroup)));
+    ck_assert_int_eq(th_count_in_file(t->errlog, "cgroups: each process in a cgroup of its own"), 1);
+    pid_t gc[2];
+    ck_assert_int_eq(gc_pids(th_path(t, "d.out"), gc, 2), 2);
+
+    pid_t waiter = fork();
+    ck_assert_int_ge(waiter, 0);
+    if (waiter == 0) {
+        char o[256];
+        int rc = th_ctl(t, o, sizeof o, "-t 20 wait d STOPPED");
+        _exit(rc == 0 && !th_pid_alive(gc[0]) && !th_pid_alive(gc[1]) ? 0 : 1);
+    }
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "stop d"), 0);
+    ck_assert(!th_pid_alive(gc[0]) && !th_pid_alive(gc[1]));
+    int st;
+    while (waitpid(waiter, &st, 0) < 0 && errno == EINTR)
+        ;
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the waiting client: %d", st);
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    ck_assert(!is_dir(th_fmt("%s/tend", t->cgroup)));
+    th_free(t);
+}
+END_TEST
+
+/* The main program of `tend -c CONF -- CMD` runs in its cgroup too; tend
+ * exits with its status and leaves no cgroup behind. */
+START_TEST(main_program_in_its_cgroup)
+{
+    NEED_CGROUPS();
+    struct th *t = th_new(NULL, "cgroups = on\n[program:side]\ncommand = sleep 100\n");
+    const char *cmd = th_fmt("cat /proc/self/cgroup > %s; sleep 0.2; exit 7",
+                             th_path(t, "main.cg"));
+    const char *args[] = { "--", "sh", "-c", cmd, NULL };
+    struct th_opts o = { .args = args };
+    ck_assert_int_eq(th_spawn(t, &o), 0);
+    ck_assert_int_eq(th_wait_exit(t, WAIT), 7);
+    char buf[512];
+    ck_assert_int_gt(th_read_file(th_path(t, "main.cg"), buf, sizeof buf), 0);
+    ck_assert_msg(strstr(buf, "/sh.tend\n"), "main program's cgroup: %s", buf);
+    ck_assert(!is_dir(th_fmt("%s/sh.tend", t->cgroup)));
+    ck_assert(!is_dir(th_fmt("%s/side.tend", t->cgroup)));
+    ck_assert(!is_dir(th_fmt("%s/tend", t->cgroup)));
+    th_free(t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("resources");
@@ -682,6 +751,8 @@ static Suite *suite(void)
     tcase_add_test(tc, controller_keys_warn_when_missing);
     tcase_add_test(tc, cgroups_follow_reload_and_stale_ones_go);
     tcase_add_test(tc, cgroups_path_outside_mount_exits_1);
+    tcase_add_test(tc, auto_delegated_and_two_waiting_clients);
+    tcase_add_test(tc, main_program_in_its_cgroup);
     suite_add_tcase(s, tc);
     return s;
 }
