@@ -23,6 +23,7 @@
 #include "conf/health.h"
 #include "conf/load.h"
 #include "conf/model.h"
+#include "conf/resources.h"
 #include "conf/util.h"
 #include "conf/values.h"
 #include "conf/words.h"
@@ -41,12 +42,12 @@ static const char *const supervisor_keys[] = {
     "log_timestamp", "log_format", "syslog_socket", "logfile_maxbytes", "logfile_backups",
     "logformat",
     "rundir", "control", "control_mode", "control_group", "logfile", "loglevel", "pidfile",
-    "environment", "sighup", "childlogdir", "on_fatal", "environment_file", "identifier", NULL,
+    "environment", "sighup", "childlogdir", "on_fatal", "environment_file", "identifier",
+    "minfds", "minprocs", "cgroups", NULL,
 };
 /* supervisord's [supervisord] keys that tend has no use for. */
 static const char *const supervisor_ignored[] = {
-    "umask", "nodaemon", "silent", "minfds",
-    "minprocs", "nocleanup", "user", "directory", "strip_ansi", NULL,
+    "umask", "nodaemon", "silent", "nocleanup", "user", "directory", "strip_ansi", NULL,
 };
 static const char *const program_keys[] = {
     "log_timestamp", "log_format", "stdout_syslog", "stderr_syslog",
@@ -58,7 +59,11 @@ static const char *const program_keys[] = {
     "backoff_max", "restart_limit_count", "restart_limit_interval", "environment_file",
     "ready", "main", "stdin", "stdout_logfile", "stderr_logfile", "stdout_logfile_maxbytes",
     "stdout_logfile_backups", "stderr_logfile_maxbytes", "stderr_logfile_backups",
-    "redirect_stderr", "log_prefix", "stdout_events_enabled", "stderr_events_enabled", NULL,
+    "redirect_stderr", "log_prefix", "stdout_events_enabled", "stderr_events_enabled",
+    "rlimit_nofile", "rlimit_nproc", "rlimit_core", "rlimit_as", "rlimit_data", "rlimit_stack",
+    "rlimit_memlock", "rlimit_fsize", "rlimit_cpu", "nice", "oom_score_adj", "memory_limit",
+    "memory_check_interval", "memory_max", "memory_high", "pids_max", "cpu_max", "cpu_weight",
+    NULL,
 };
 static const char *const program_ignored[] = {
     "stdout_capture_maxbytes", "stderr_capture_maxbytes", "serverurl", NULL,
@@ -347,7 +352,8 @@ static void build_supervisor(struct build *b, struct cf_section *s)
         char *v = expand(b, kv, &vs);
         if (!v)
             continue;
-        if (cf_supervisor_health_key(c, k, v, kv->file, kv->line, kv->dir, b->d)) {
+        if (cf_supervisor_health_key(c, k, v, kv->file, kv->line, kv->dir, b->d) ||
+            cf_supervisor_resources_key(c, k, v, kv->file, kv->line, b->d)) {
             free(v);
             continue;
         }
@@ -663,6 +669,8 @@ static void program_key(struct build *b, const struct cf_section *s, const struc
     int iv;
     if (cf_health_key(p, k, v, kv->file, kv->line, kv->dir, b->d))
         return;             /* issue 14's keys, and ready = PROBE */
+    if (cf_resources_key(p, k, v, kv->file, kv->line, b->d))
+        return;             /* issue 18's */
     if (program_number_key(b, s, kv, v, p, st))
         return;
     if (!strcmp(k, "command")) {

@@ -120,6 +120,14 @@ struct http_server_config {
     int line;
 };
 
+/* Resource limits (issue 18): rlimit_* keys, in conf_rlimit_keys order. */
+#define CONF_NRLIMITS 9
+#define CONF_RLIM_INFINITY UINT64_MAX
+struct conf_rlimit { bool set; uint64_t soft, hard; };
+/* "rlimit_nofile", ... (index I < CONF_NRLIMITS) and its RLIMIT_* number. */
+const char *conf_rlimit_key(int i);
+int conf_rlimit_resource(int i);
+
 /* One process to supervise. numprocs copies of a program are separate
  * process_configs sharing program/group. Every string is owned by the config. */
 struct process_config {
@@ -186,6 +194,19 @@ struct process_config {
     size_t environment_files_nsup;
     struct env_list environment_own;    /* the program's own environment = */
 
+    /* resources (issue 18), applied in the child before exec */
+    struct conf_rlimit rlimits[CONF_NRLIMITS];
+    bool nice_set, oom_score_adj_set;
+    int nice;                           /* -20..19 */
+    int oom_score_adj;                  /* -1000..1000 */
+    uint64_t memory_limit;              /* bytes of RSS summed; 0: none */
+    int memory_check_interval_ms;       /* 10000 */
+    /* cgroup v2 controller keys (issue 18); 0 / "" = unset */
+    uint64_t memory_max, memory_high;   /* bytes; CONF_RLIM_INFINITY = "max" */
+    uint64_t pids_max;                  /* CONF_RLIM_INFINITY = "max" */
+    char cpu_max[48];                   /* as cpu.max takes it: "50000 100000", "max 100000" */
+    int cpu_weight;                     /* 1..10000 */
+
     /* line of each key that can be the subject of a later error, 0 if unset */
     int line_command, line_depends_on, line_user, line_main;
 
@@ -236,6 +257,9 @@ struct tend_config {
     enum log_format logformat;     /* tend's own lines: text or json */
     struct http_server_config unix_http, inet_http;  /* issue 16 */
     char *identifier;              /* server: of event envelopes ("supervisor") */
+    long minfds, minprocs;         /* issue 18: 0 = leave tend's limits alone */
+    enum conf_cgroups { CGROUPS_AUTO, CGROUPS_ON, CGROUPS_OFF, CGROUPS_PATH } cgroups;
+    char *cgroups_path;            /* CGROUPS_PATH: absolute, under the cgroup2 mount */
 
     /* sorted by (order, group, priority, name): supervisord's start order
      * (groups by priority and name, then their processes by priority and

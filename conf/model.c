@@ -2,6 +2,7 @@
  * main program given on tend's command line. */
 #include "conf/model.h"
 #include "conf/health.h"
+#include "conf/resources.h"
 #include "conf/util.h"
 #include "conf/values.h"
 #include "conf/words.h"
@@ -60,6 +61,7 @@ void cf_process_init(struct process_config *p)
     p->stopwaitsecs = 10;
     p->ready = READY_STARTSECS;
     cf_health_init(p);
+    cf_resources_init(p);
     p->stdout_log = (struct log_target){.kind = LOG_INHERIT, .maxbytes = CF_DEFAULT_MAXBYTES,
                                         .backups = CF_DEFAULT_BACKUPS};
     p->stderr_log = p->stdout_log;
@@ -114,6 +116,7 @@ void conf_free(struct tend_config *c)
     free(c->control);
     free(c->logfile);
     free(c->pidfile);
+    free(c->cgroups_path);
     cf_env_free(&c->environment);
     cf_strv_free(c->environment_files);
     free(c->childlogdir);
@@ -272,7 +275,7 @@ bool conf_process_same(const struct process_config *a, const struct process_conf
            a->redirect_stderr == b->redirect_stderr && a->log_prefix == b->log_prefix &&
            cf_health_same(a, b) && a->listener == b->listener &&
            strv_eq(a->events, b->events) && a->buffer_size == b->buffer_size &&
-           a->stdin_pipe == b->stdin_pipe;
+           a->stdin_pipe == b->stdin_pipe && cf_resources_same(a, b);
 }
 
 /* ---- printing ---- */
@@ -432,6 +435,7 @@ void conf_dump(const struct tend_config *c, FILE *out)
                 fprintf(out, "%s%s", e == p->events ? "" : ",", *e);
             fprintf(out, "\nbuffer_size = %d\n", p->buffer_size);
         }
+        cf_resources_dump(p, out);
     }
 }
 

@@ -27,6 +27,7 @@
 
 #include "log.h"
 #include "statusfile.h"
+#include "metrics.h"
 #include "proc.h"
 #include "replyfifo.h"
 #include "request.h"
@@ -618,9 +619,10 @@ static void do_status(struct client *c, struct request *r)
 {
     struct supervisor *sv = c->ctl->sv;
     int argi = 0;
-    bool machine = false;
-    if (r->argc > 0 && strcmp(r->argv[0], "-j") == 0) {
+    bool machine = false, usage = false;
+    if (r->argc > 0 && (strcmp(r->argv[0], "-j") == 0 || strcmp(r->argv[0], "-jl") == 0)) {
         machine = true;
+        usage = r->argv[0][2] == 'l';
         argi = 1;
     }
     if (r->argc - argi == 0) {
@@ -640,15 +642,30 @@ static void do_status(struct client *c, struct request *r)
     }
     int width = status_name_width(longest);
     char line[2048], exitbuf[32], desc[256];
+    struct usage_snap *snap = usage ? usage_scan() : NULL;
     for (size_t i = 0; i < c->nt; i++) {
         struct status_rec rec;
         fill_rec(c->t[i].p, &rec, exitbuf, sizeof exitbuf, desc, sizeof desc);
+        if (usage) {
+            struct usage u;
+            metrics_usage(snap, c->t[i].p, &u);
+            rec.has_usage = true;
+            rec.cpu_seconds = u.cpu_seconds;
+            rec.rss_bytes = u.rss_bytes;
+            rec.procs = u.procs;
+        }
         int n = machine ? status_rec_format(line, sizeof line, &rec)
                         : status_rec_text(line, sizeof line, &rec, width);
         if (n >= 0)
             client_line(c, "%s", line);
     }
+    usage_free(snap);
     client_finish(c, NULL);
+}
+
+static void metrics_line(void *arg, const char *text)
+{
+    client_line(arg, "%s", text);
 }
 
 /* Returns -1 when C may be gone. */
@@ -876,6 +893,10 @@ static void execute(struct control *ctl, struct request *r)
         return;
     case VERB_WAIT: do_wait(c, r); return;
     case VERB_LOGFILE: do_logfile(c, r); return;
+    case VERB_METRICS:
+        metrics_emit(ctl->sv, metrics_line, c);
+        client_finish(c, NULL);
+        return;
     }
     /* fire-and-forget: the action is under way and nobody waits for the
      * answer; only a restart's second half (the start) still needs C.

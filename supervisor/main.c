@@ -12,9 +12,12 @@
 
 #include "../conf/conf.h"
 #include "capture.h"
+#include "cgroup.h"
 #include "control.h"
+#include "limits.h"
 #include "log.h"
 #include "loop.h"
+#include "memwatch.h"
 #include "proc.h"
 #include "rpc.h"
 #include "rundir.h"
@@ -61,6 +64,7 @@ static void std_fds(void)
 
 /* supervisord's XML-RPC interface ([unix_http_server], [inet_http_server]) */
 static struct rpc *rpc_server;
+static struct memwatch *memwatch;   /* memory_limit (issue 18) */
 
 #define MAX_PASSED_FDS 1024
 static int passed_fds[MAX_PASSED_FDS];
@@ -219,6 +223,7 @@ static void init_supervisor(struct supervisor *sv, const struct options *o,
     /* The status file hears of a change before control answers a client
      * about it: an answered client may read the file next. */
     statusfile_attach(sv);
+    memwatch = memwatch_attach(sv);
 }
 
 /* After the loop: last log lines and replies out, files tend made removed,
@@ -238,6 +243,10 @@ static int run_down(struct supervisor *sv)
     log_info("tend exits with status %d", sv->exit_code);
     int code = sv->exit_code;
     supervisor_teardown(sv);
+    cgroup_close(sv->host.cgroups);    /* every process is gone: their cgroups too */
+    sv->host.cgroups = NULL;
+    memwatch_free(memwatch);
+    memwatch = NULL;
     capture_teardown();
     conf_free(sv->cfg);
     log_attach(NULL); /* what is still queued is written at exit, without the loop */
@@ -280,6 +289,13 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    char lim_err[256];
+    if (limits_raise(cfg, lim_err, sizeof lim_err) < 0) {
+        log_error("%s", lim_err);
+        conf_free(cfg);
+        return 1;
+    }
+
     static struct supervisor sv;
     init_supervisor(&sv, &o, cfg);
 
@@ -301,6 +317,20 @@ int main(int argc, char **argv)
         conf_free(cfg);
         return 1;
     }
+    /* after the rundir: its errors come first, and cgroups are not touched
+     * by a tend that cannot start */
+    bool cg_fatal;
+    char cg_err[1024];
+    sv.host.cgroups = cgroup_setup(&sv, cg_err, sizeof cg_err, &cg_fatal);
+    if (cg_fatal) {
+        log_error("%s", cg_err);
+        rpc_close(rpc_server);
+        if (sv.control)
+            control_close(sv.control);
+        conf_free(cfg);
+        return 1;
+    }
+    cgroup_warn_keys(sv.host.cgroups, cfg);
     supervisor_set_pidfile(&sv, cfg->pidfile);
 
     supervisor_init_host(&sv);

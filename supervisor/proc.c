@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "capture.h"
+#include "cgroup.h"
 #include "log.h"
 #include "notify.h"
 #include "probe.h"
@@ -322,8 +324,24 @@ int proc_signal(struct process *p, int sig)
     return send_signal(p, sig, p->cfg->stopasgroup);
 }
 
+/* Something of P's run is left: its process group, or what its cgroup
+ * holds (a daemon that called setsid cannot leave that). */
+static bool group_alive(const struct process *p)
+{
+    return (p->pgid > 0 && kill(-p->pgid, 0) == 0) ||
+           (p->host->cgroups && cgroup_populated(p->host->cgroups, p));
+}
+
+static void kill_cgroup(struct process *p)
+{
+    if (p->host->cgroups)
+        cgroup_kill(p->host->cgroups, p);
+}
+
 void proc_kill_now(struct process *p)
 {
+    if (proc_alive(p))
+        kill_cgroup(p);
     if (p->pgid > 0 && proc_alive(p))
         kill(-p->pgid, SIGKILL);
     if (p->pid > 0)
@@ -748,7 +766,19 @@ static void spawn_request(const struct process *p, const int fd[3], char **envp,
         .tty_fd = main_cmd ? h->tty_fd : -1,
         .keep_fds = p->is_main && h->bare_main ? h->passed_fds : NULL,
         .nkeep_fds = p->is_main && h->bare_main ? h->npassed_fds : 0,
+        .nice_set = c->nice_set,
+        .nice = c->nice,
+        .oom_score_adj_set = c->oom_score_adj_set,
+        .oom_score_adj = c->oom_score_adj,
     };
+    for (int i = 0; i < CONF_NRLIMITS && req->nrlimits < SPAWN_MAX_RLIMITS; i++)
+        if (c->rlimits[i].set)
+            req->rlimits[req->nrlimits++] = (struct spawn_rlimit){
+                conf_rlimit_key(i), conf_rlimit_resource(i),
+                c->rlimits[i].soft == CONF_RLIM_INFINITY ? (unsigned long long)RLIM_INFINITY
+                                                         : c->rlimits[i].soft,
+                c->rlimits[i].hard == CONF_RLIM_INFINITY ? (unsigned long long)RLIM_INFINITY
+                                                         : c->rlimits[i].hard};
 }
 
 /* The origin of captured output for PROCESS_LOG events, owned by the
@@ -852,9 +882,17 @@ static void do_spawn(struct process *p)
      * not at every restart. */
     if (!p->exe)
         p->exe = spawn_find_program(c->argv[0], env.v);
+    int cg_fd = -1;
+    if (h->cgroups && (cg_fd = cgroup_prepare(h->cgroups, p, err, sizeof err)) < 0)
+        goto fail;
     struct spawn_req req;
     spawn_request(p, fd, env.v, &req);
+    req.cgroup_set = cg_fd >= 0;
+    req.cgroup_fd = cg_fd;
+    req.cgroup_path = cgroup_path_of(h->cgroups, p);
     pid_t pid = spawn_process(&req, err, sizeof err, &code);
+    if (cg_fd >= 0)
+        close(cg_fd);
     close_stdio(fd, h->devnull);
     if (pid > 0)
         prepare_probes(p, &req);
@@ -1062,11 +1100,12 @@ static void stopped(struct process *p, const char *what)
  * (proc_check_group). True when waiting. */
 static bool group_lingers(struct process *p)
 {
-    if (p->pgid <= 0 || kill(-p->pgid, 0) < 0)
+    if (!group_alive(p))
         return false;
     p->group_wait = true;
     if (p->kill_sent) {
         kill(-p->pgid, SIGKILL); /* past stopwaitsecs already */
+        kill_cgroup(p);
     } else if (!p->cfg->stopasgroup) {
         kill(-p->pgid, p->stop_sig);
     }
@@ -1077,7 +1116,7 @@ static bool group_lingers(struct process *p)
 
 void proc_check_group(struct process *p)
 {
-    if (!p->group_wait || (p->pgid > 0 && kill(-p->pgid, 0) == 0))
+    if (!p->group_wait || group_alive(p))
         return;
     timer_disarm(p->host->loop, &p->timer);
     char what[96];
@@ -1218,12 +1257,18 @@ static void on_timer(struct loop *l, struct timer *t)
                      p->cfg->stopwaitsecs, conf_signal_name(p->stop_sig));
             p->kill_sent = true;
             send_signal(p, SIGKILL, p->cfg->killasgroup);
+            kill_cgroup(p);     /* and whatever left its process group */
         } else if (p->group_wait) {
             log_warn("%s: process group %d still alive %d s after SIG%s, sending SIGKILL",
                      p->cfg->fullname, (int)p->pgid, p->cfg->stopwaitsecs,
                      conf_signal_name(p->stop_sig));
             p->kill_sent = true;
             kill(-p->pgid, SIGKILL);
+            if (p->host->cgroups && cgroup_populated(p->host->cgroups, p)) {
+                /* the cgroup says when they are gone (cgroup.events) */
+                cgroup_kill(p->host->cgroups, p);
+                break;
+            }
             /* SIGKILL cannot be refused: done, even where tend never
              * hears of their deaths (not a subreaper). */
             char what[96];

@@ -67,6 +67,7 @@ struct proc_host {
     size_t npassed_fds;
     bool shutting_down;         /* nothing starts any more */
     const char *server_url;     /* SUPERVISOR_SERVER_URL for programs, or NULL */
+    struct cgroups *cgroups;    /* one cgroup per process (cgroup.h), or NULL */
     struct { proc_observer cb; void *arg; } observers[PROC_MAX_OBSERVERS];
     size_t nobservers;
     /* Called after the observers on every change: the owner's policy

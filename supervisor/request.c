@@ -13,11 +13,12 @@ static const char *const verb_names[VERB_COUNT] = {
     [VERB_RESTART] = "restart", [VERB_SIGNAL] = "signal",     [VERB_PID] = "pid",
     [VERB_RELOAD] = "reload",   [VERB_REOPEN] = "reopen",     [VERB_SHUTDOWN] = "shutdown",
     [VERB_VERSION] = "version", [VERB_WAIT] = "wait",         [VERB_LOGFILE] = "logfile",
+    [VERB_METRICS] = "metrics",
 };
 
 /* Argument counts each verb accepts (max -1: unbounded). */
 static const struct { int min, max; const char *usage; } verb_args[VERB_COUNT] = {
-    [VERB_STATUS] = { 0, -1, "status [-j] [NAME...]" },
+    [VERB_STATUS] = { 0, -1, "status [-j|-jl] [NAME...]" },
     [VERB_START] = { 1, -1, "start NAME...|all" },
     [VERB_STOP] = { 1, -1, "stop NAME...|all" },
     [VERB_RESTART] = { 1, -1, "restart NAME...|all" },
@@ -29,6 +30,7 @@ static const struct { int min, max; const char *usage; } verb_args[VERB_COUNT] =
     [VERB_VERSION] = { 0, 0, "version" },
     [VERB_WAIT] = { 2, 3, "wait NAME STATE [SECONDS]" },
     [VERB_LOGFILE] = { 1, 2, "logfile NAME [stdout|stderr]" },
+    [VERB_METRICS] = { 0, 0, "metrics" },
 };
 
 static bool is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -223,14 +225,14 @@ static bool parse_long(const char *s, long long lo, long long hi, long long *out
 
 int status_rec_parse(char *line, struct status_rec *r)
 {
-    char *f[10];
+    char *f[13];
     int n = 0;
     char *p = line;
     size_t len = strlen(line);
     if (len && line[len - 1] == '\n')
         line[--len] = '\0';
     for (;;) {
-        if (n == 10)
+        if (n == 13)
             return -1;
         f[n++] = p;
         char *tab = strchr(p, '\t');
@@ -260,6 +262,25 @@ int status_rec_parse(char *line, struct status_rec *r)
     r->desc = f[7];
     r->text = f[8];
     r->health = n > 9 ? f[9] : f[8] + strlen(f[8]); /* "" */
+    r->has_usage = false;
+    if (n == 13) {              /* status -jl: CPU RSS PROCS */
+        char *end;
+        errno = 0;
+        double cpu = strtod(f[10], &end);
+        if (errno || end == f[10] || *end || !(cpu >= 0))
+            return -1;
+        if (!parse_long(f[11], 0, INT64_MAX, &v))
+            return -1;
+        r->rss_bytes = (unsigned long long)v;
+        long long procs;
+        if (!parse_long(f[12], 0, UINT32_MAX, &procs))
+            return -1;
+        r->procs = (unsigned long)procs;
+        r->cpu_seconds = cpu;
+        r->has_usage = true;
+    } else if (n > 10) {
+        return -1;
+    }
     return 0;
 }
 
@@ -310,8 +331,38 @@ int status_rec_format(char *buf, size_t size, const struct status_rec *r)
     buf[n] = '\0';
     if (!put_clean(buf, size, &n, r->health ? r->health : ""))
         return -1;
+    if (r->has_usage) {
+        snprintf(num, sizeof num, "\t%.2f\t%llu\t%lu", r->cpu_seconds, r->rss_bytes, r->procs);
+        if (n + strlen(num) >= size)
+            return -1;
+        memcpy(buf + n, num, strlen(num));
+        n += strlen(num);
+    }
     buf[n] = '\0';
     return (int)n;
+}
+
+int status_rec_usage_text(char *buf, size_t size, const struct status_rec *r)
+{
+    if (!r->has_usage)
+        return snprintf(buf, size, "%s", "");
+    double b = (double)r->rss_bytes;
+    const char *unit = "B";
+    if (r->rss_bytes >= 1024ULL * 1024 * 1024) {
+        b /= 1024.0 * 1024 * 1024;
+        unit = "GB";
+    } else if (r->rss_bytes >= 1024ULL * 1024) {
+        b /= 1024.0 * 1024;
+        unit = "MB";
+    } else if (r->rss_bytes >= 1024) {
+        b /= 1024.0;
+        unit = "KB";
+    }
+    int n = unit[0] == 'B' ? snprintf(buf, size, "  cpu=%.2fs rss=%lluB procs=%lu", r->cpu_seconds,
+                                      r->rss_bytes, r->procs)
+                           : snprintf(buf, size, "  cpu=%.2fs rss=%.1f%s procs=%lu",
+                                      r->cpu_seconds, b, unit, r->procs);
+    return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
 int status_name_width(size_t namelen)
@@ -384,7 +435,7 @@ static bool json_raw(char *buf, size_t size, size_t *n, const char *s)
 int status_rec_json(char *buf, size_t size, const struct status_rec *r)
 {
     size_t n = strnlen(buf, size);
-    char num[64];
+    char num[160];
     long long code;
     if (n >= size)
         return -1;
@@ -410,6 +461,11 @@ int status_rec_json(char *buf, size_t size, const struct status_rec *r)
         ok = ok && json_str(buf, size, &n, r->health);
     else
         ok = ok && json_raw(buf, size, &n, "null");
+    if (r->has_usage) {
+        snprintf(num, sizeof num, ", \"cpu_seconds\": %.2f, \"rss_bytes\": %llu, \"procs\": %lu",
+                 r->cpu_seconds, r->rss_bytes, r->procs);
+        ok = ok && json_raw(buf, size, &n, num);
+    }
     ok = ok && json_raw(buf, size, &n, "}");
     return ok ? (int)n : -1;
 }

@@ -12,7 +12,9 @@
  *
  * Verbs (NAME: fullname, unique bare process name, `group:*`, `group:name`,
  * a group name, or `all`):
- *   status [-j] [NAME...]     one line per process; -j: machine records
+ *   status [-j|-jl] [NAME...] one line per process; -j: machine records;
+ *                             -jl: with CPU, RSS and PROCS (usage.h)
+ *   metrics                   every figure in the Prometheus text format
  *   start|stop|restart NAME...  one `NAME: started|stopped|ERROR (why)` line each,
  *                             once every process has reached its goal
  *   signal SIG NAME...        SIG by name (with or without SIG) or number
@@ -30,7 +32,8 @@
  * expected (proc_finished_ok), else 0; DESCRIPTION as proc_describe();
  * STATUS_TEXT the program's sd_notify STATUS= (may be empty); HEALTH
  * `healthy`, `unhealthy` or empty (no healthcheck, or no answer yet). A
- * record without HEALTH (an older tend) parses with HEALTH empty.
+ * record without HEALTH (an older tend) parses with HEALTH empty. With -jl
+ * three more fields follow: CPU (seconds, decimal), RSS (bytes) and PROCS.
  *
  * Everything here is pure (no I/O), so it is unit tested directly.
  */
@@ -46,8 +49,9 @@
 enum req_verb {
     VERB_STATUS, VERB_START, VERB_STOP, VERB_RESTART, VERB_SIGNAL, VERB_PID,
     VERB_RELOAD, VERB_REOPEN, VERB_SHUTDOWN, VERB_VERSION, VERB_WAIT, VERB_LOGFILE,
+    VERB_METRICS,
 };
-#define VERB_COUNT 12
+#define VERB_COUNT 13
 
 struct request {
     char *reply;                /* reply FIFO path, NULL for fire-and-forget */
@@ -89,6 +93,10 @@ struct status_rec {
     bool fine;
     char *desc, *text;
     char *health;               /* "healthy", "unhealthy", or "" (none known) */
+    bool has_usage;             /* the three below are known (status -jl) */
+    double cpu_seconds;
+    unsigned long long rss_bytes;
+    unsigned long procs;
 };
 
 /* Split a machine record in place (LINE is modified). Returns 0 or -1. */
@@ -102,9 +110,13 @@ int status_name_width(size_t namelen);
 /* The human line, supervisorctl-aligned: name padded to NAMEWIDTH, state
  * padded to 10, description, then ` "STATUS_TEXT"` when there is one. */
 int status_rec_text(char *buf, size_t size, const struct status_rec *r, int namewidth);
-/* Append R as a JSON object to BUF (NUL terminated). Returns the new length
- * or -1 if it did not fit. */
+/* Append R as a JSON object to BUF (NUL terminated), with cpu_seconds,
+ * rss_bytes and procs when it has them. Returns the new length or -1 if it
+ * did not fit. */
 int status_rec_json(char *buf, size_t size, const struct status_rec *r);
+
+/* "  cpu=1.25s rss=10.4MB procs=3" for status -l (R has usage), else "". */
+int status_rec_usage_text(char *buf, size_t size, const struct status_rec *r);
 
 /* Is LINE a final reply line? 1 for `ok`, -1 for `error: ...`, 0 otherwise. */
 int reply_final(const char *line);

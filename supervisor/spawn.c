@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sched.h>
@@ -17,15 +18,17 @@
 #include <unistd.h>
 
 enum step { ST_PGRP = 1, ST_TTY, ST_SIGNALS, ST_FDS, ST_GROUPS, ST_SETGID, ST_SETUID,
-            ST_CHDIR, ST_EXEC };
+            ST_CHDIR, ST_EXEC, ST_RLIMIT, ST_NICE, ST_OOM, ST_CGROUP };
 
 static const char *const step_names[] = {
     [ST_PGRP] = "setpgid", [ST_TTY] = "tcsetpgrp", [ST_SIGNALS] = "signal setup",
     [ST_FDS] = "descriptor setup", [ST_GROUPS] = "initgroups", [ST_SETGID] = "setgid",
     [ST_SETUID] = "setuid", [ST_CHDIR] = "chdir", [ST_EXEC] = "exec",
+    [ST_RLIMIT] = "setrlimit", [ST_NICE] = "nice", [ST_OOM] = "oom_score_adj",
+    [ST_CGROUP] = "cgroup",
 };
 
-struct spawn_report { int step; int err; };
+struct spawn_report { int step; int err; int arg; };
 
 static const char *env_get(char *const *envp, const char *key)
 {
@@ -97,9 +100,9 @@ int ksig_mask(int how, const ksigset_t *set, ksigset_t *old)
  * and a glibc program given them blocked or ignored breaks. */
 #define LIBC_INTERNAL_SIGS (KSIG_BIT(32) | KSIG_BIT(33))
 
-static void child_fail(int fd, int step, int err)
+static void child_fail_arg(int fd, int step, int err, int arg)
 {
-    struct spawn_report r = { step, err };
+    struct spawn_report r = { step, err, arg };
     ssize_t w;
     do
         w = write(fd, &r, sizeof r);
@@ -107,9 +110,65 @@ static void child_fail(int fd, int step, int err)
     _exit(step == ST_EXEC ? (err == ENOENT ? 127 : 126) : 1);
 }
 
+static void child_fail(int fd, int step, int err)
+{
+    child_fail_arg(fd, step, err, 0);
+}
+
+/* /proc/self/oom_score_adj = V, without stdio (the child may share tend's
+ * memory). 0 or errno. */
+static int write_oom_score_adj(int v)
+{
+    char buf[16], *e = buf + sizeof buf, *q = e;
+    unsigned u = v < 0 ? (unsigned)-v : (unsigned)v;
+    do
+        *--q = (char)('0' + u % 10);
+    while ((u /= 10) && q > buf + 1);
+    if (v < 0)
+        *--q = '-';
+    int fd;
+    do
+        fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return errno;
+    ssize_t w;
+    do
+        w = write(fd, q, (size_t)(e - q));
+    while (w < 0 && errno == EINTR);
+    int err = w < 0 ? errno : w != e - q ? EIO : 0;
+    close(fd);
+    return err;
+}
+
+/* Limits, nice and oom_score_adj: before the user switch, which may take
+ * away the privilege to raise a hard limit or lower nice / oom_score_adj. */
+static void child_resources(const struct spawn_req *r, int rep)
+{
+    for (size_t i = 0; i < r->nrlimits; i++) {
+        struct rlimit rl = { (rlim_t)r->rlimits[i].soft, (rlim_t)r->rlimits[i].hard };
+        if (setrlimit(r->rlimits[i].resource, &rl) < 0)
+            child_fail_arg(rep, ST_RLIMIT, errno, (int)i);
+    }
+    if (r->nice_set && setpriority(PRIO_PROCESS, 0, r->nice) < 0)
+        child_fail(rep, ST_NICE, errno);
+    int err;
+    if (r->oom_score_adj_set && (err = write_oom_score_adj(r->oom_score_adj)) != 0)
+        child_fail(rep, ST_OOM, err);
+}
+
 /* Runs in the child: nothing here may allocate or touch tend's state. */
 static void child_setup(const struct spawn_req *r, const char *file, int rep)
 {
+    /* before anything else, so all the child does and starts is counted */
+    if (r->cgroup_set) {
+        ssize_t w;
+        do
+            w = write(r->cgroup_fd, "0", 1);
+        while (w < 0 && errno == EINTR);
+        if (w != 1)
+            child_fail(rep, ST_CGROUP, w < 0 ? errno : EIO);
+    }
     if (setpgid(0, 0) < 0)
         child_fail(rep, ST_PGRP, errno);
     if (r->tty_fd >= 0 && tcsetpgrp(r->tty_fd, getpid()) < 0 && errno != ENOTTY)
@@ -150,6 +209,7 @@ static void child_setup(const struct spawn_req *r, const char *file, int rep)
         if (r->keep_fds[i] > 2 && r->keep_fds[i] != rep && fcntl(r->keep_fds[i], F_SETFD, 0) < 0)
             child_fail(rep, ST_FDS, errno);
 
+    child_resources(r, rep);
     if (r->umask_set)
         umask(r->umask);
     /* Privileges first, as supervisord: the program's user must be able to
@@ -253,9 +313,28 @@ pid_t spawn_process(const struct spawn_req *r, char *err, size_t errlen, int *ex
         else if (rep.step == ST_CHDIR)
             snprintf(err, errlen, "cannot change directory to %s: %s", r->directory,
                      strerror(rep.err));
+        else if (rep.step == ST_RLIMIT && rep.arg >= 0 && (size_t)rep.arg < r->nrlimits) {
+            const struct spawn_rlimit *l = &r->rlimits[rep.arg];
+            char soft[24] = "unlimited", hard[24] = "unlimited";
+            if (l->soft != (unsigned long long)RLIM_INFINITY)
+                snprintf(soft, sizeof soft, "%llu", l->soft);
+            if (l->hard != (unsigned long long)RLIM_INFINITY)
+                snprintf(hard, sizeof hard, "%llu", l->hard);
+            snprintf(err, errlen, "cannot set %s = %s:%s for %s: %s", l->key, soft, hard, what,
+                     strerror(rep.err));
+        }
+        else if (rep.step == ST_CGROUP)
+            snprintf(err, errlen, "cannot enter cgroup %s: %s",
+                     r->cgroup_path ? r->cgroup_path : "?", strerror(rep.err));
+        else if (rep.step == ST_NICE)
+            snprintf(err, errlen, "cannot set nice = %d for %s: %s", r->nice, what,
+                     strerror(rep.err));
+        else if (rep.step == ST_OOM)
+            snprintf(err, errlen, "cannot set oom_score_adj = %d for %s: %s", r->oom_score_adj,
+                     what, strerror(rep.err));
         else
             snprintf(err, errlen, "%s failed for %s: %s",
-                     rep.step > 0 && rep.step <= ST_EXEC ? step_names[rep.step] : "setup",
+                     rep.step > 0 && rep.step <= ST_CGROUP ? step_names[rep.step] : "setup",
                      what, strerror(rep.err));
         *exit_code = rep.step == ST_EXEC
                          ? (rep.err == ENOENT ? 127 : 126) : 1;

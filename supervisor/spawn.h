@@ -1,10 +1,10 @@
 /* spawn.h - fork and exec one child, set up step by step.
  *
- * The child gets exactly fds 0, 1, 2 (the descriptors named in the request,
+ * The child enters its cgroup first (when asked), then gets exactly fds 0, 1, 2 (the descriptors named in the request,
  * plus keep_fds for the command of `tend -- CMD` alone),
  * its own process group, an empty signal mask and default dispositions (or
  * the mask and ignored set tend was started with, for `tend -- CMD`), then
- * umask, user (initgroups, setgid, setuid), directory (as that user), and
+ * resource limits, nice and oom_score_adj (while still privileged), umask, user (initgroups, setgid, setuid), directory (as that user), and
  * exec. Each step is checked; a failing step and
  * its errno come back to the parent through a close-on-exec pipe, so
  * spawn() returns only once the child has exec'd or died: never a
@@ -25,6 +25,10 @@
 typedef unsigned long long ksigset_t;
 #define KSIG_BIT(sig) (1ULL << ((sig) - 1))
 
+/* One setrlimit of the child; KEY names it in the error ("rlimit_nofile"). */
+struct spawn_rlimit { const char *key; int resource; unsigned long long soft, hard; };
+#define SPAWN_MAX_RLIMITS 16
+
 struct spawn_req {
     char *const *argv;          /* argv[0] is looked up in PATH when bare */
     const char *path;           /* argv[0] already resolved, or NULL */
@@ -43,6 +47,13 @@ struct spawn_req {
     int tty_fd;                 /* >= 0: make the child the foreground group there */
     const int *keep_fds;        /* descriptors above 2 the child keeps (tini's rule */
     size_t nkeep_fds;           /* for tend -- CMD: socket activation), else none */
+    struct spawn_rlimit rlimits[SPAWN_MAX_RLIMITS];   /* issue 18 */
+    size_t nrlimits;
+    bool nice_set, oom_score_adj_set;
+    int nice, oom_score_adj;
+    bool cgroup_set;            /* first of all, the child writes "0" to */
+    int cgroup_fd;              /* this cgroup.procs (cgroup.h) */
+    const char *cgroup_path;    /* for the message */
 };
 
 struct ksigaction { void (*handler)(int); unsigned long flags; void (*restorer)(void); unsigned long mask; };

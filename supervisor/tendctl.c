@@ -83,7 +83,9 @@ static void usage(FILE *out)
 {
     fputs("usage: tendctl [-c FILE | -s CONTROL] [-t SECONDS] VERB [ARG...]\n"
           "verbs:\n"
-          "  status [--json] [NAME...]     show processes (exit 3 if one is not running)\n"
+          "  status [-l] [--json] [NAME...]  show processes (exit 3 if one is not running);\n"
+          "                                -l: with cpu, rss and procs\n"
+          "  metrics                       every figure, Prometheus text format\n"
           "  start|stop|restart NAME...|all\n"
           "  signal SIG NAME...|all\n"
           "  pid [NAME...]                 tend's pid, or the processes'\n"
@@ -409,13 +411,15 @@ static int finish(struct reply *r, int okcode)
 
 static int cmd_status(const char *control, int argc, char **argv, uint64_t tmo)
 {
-    bool json = false;
+    bool json = false, lng = false;
     char *names[REQ_MAXARGS + 2];
     int n = 0;
     names[n++] = "-j";
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0)
             json = true;
+        else if (strcmp(argv[i], "-l") == 0 || strcmp(argv[i], "--long") == 0)
+            lng = true;
         else if (argv[i][0] == '-') {
             fprintf(stderr, "tendctl: status: unknown option %s\n", argv[i]);
             return EX_USAGE;
@@ -426,6 +430,8 @@ static int cmd_status(const char *control, int argc, char **argv, uint64_t tmo)
             return EX_USAGE;
         }
     }
+    if (json || lng)
+        names[0] = "-jl";   /* usage figures cost a pass over /proc: only when shown */
     struct reply r = { 0 };
     request(control, "status", names, n, tmo, tmo, &r, NULL, NULL);
     struct status_rec *recs = calloc(r.n + 1, sizeof *recs);
@@ -460,7 +466,10 @@ static int cmd_status(const char *control, int argc, char **argv, uint64_t tmo)
                 printf("%s\n  %s", first ? "" : ",", out);
             first = false;
         } else if (status_rec_text(out, sizeof out, &recs[i], width) >= 0) {
-            puts(out);
+            char extra[128] = "";
+            if (lng)
+                status_rec_usage_text(extra, sizeof extra, &recs[i]);
+            printf("%s%s\n", out, extra);
         }
     }
     if (json)

@@ -430,6 +430,83 @@ static void remove_tree(const char *dir)
     nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* ---- cgroups (issue 18) ---- */
+
+static char cg_base[512];       /* the test's own cgroup directory */
+static const char *cg_why;      /* why there is none, once looked up */
+
+const char *th_cgroup_unavailable(void)
+{
+    if (cg_base[0] || cg_why)
+        return cg_base[0] ? NULL : cg_why;
+    cg_why = "no cgroup2 mount";
+    char line[4096], mnt[256] = "", own[256] = "";
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    while (f && fgets(line, sizeof line, f)) {
+        char *sep = strstr(line, " - ");
+        char root[256], m[256], opts[256];
+        if (sep && !strncmp(sep + 3, "cgroup2 ", 8) &&
+            sscanf(line, "%*s %*s %*s %255s %255s %255s", root, m, opts) == 3 &&
+            !strcmp(root, "/") && strncmp(opts, "ro", 2))
+            snprintf(mnt, sizeof mnt, "%s", m);
+    }
+    if (f)
+        fclose(f);
+    f = fopen("/proc/self/cgroup", "re");
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "0::", 3)) {
+            line[strcspn(line, "\n")] = 0;
+            if (snprintf(own, sizeof own, "%s", strcmp(line + 3, "/") ? line + 3 : "") >=
+                (int)sizeof own)
+                own[0] = 0;
+        }
+    if (f)
+        fclose(f);
+    if (!mnt[0])
+        return cg_why;
+    char path[1024];
+    snprintf(path, sizeof path, "%s%s/cgroup.procs", mnt, own);
+    if (access(path, W_OK) < 0) {
+        cg_why = "cgroup2 is not writable here";
+        return cg_why;
+    }
+    snprintf(cg_base, sizeof cg_base, "%.200s%.200s", mnt, own);
+    return NULL;
+}
+
+static int rm_cgroup_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st; (void)f;
+    if (flag == FTW_DP)
+        rmdir(path);            /* a cgroup's files go with its directory */
+    return 0;
+}
+
+/* Kill what is left in T's cgroup and remove it, its children first. */
+static void remove_cgroup(struct th *t)
+{
+    if (!t->cgroup[0])
+        return;
+    char path[512], buf[256];
+    snprintf(path, sizeof path, "%s/cgroup.kill", t->cgroup);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (write(fd, "1", 1) < 0) {
+            /* nothing to kill, or an older kernel */
+        }
+        close(fd);
+    }
+    snprintf(path, sizeof path, "%s/cgroup.events", t->cgroup);
+    for (uint64_t end = th_now_ms() + 5000; th_now_ms() < end; th_nap(5)) {
+        th_reap();
+        if (th_read_file(path, buf, sizeof buf) < 0 || strstr(buf, "populated 0"))
+            break;
+    }
+    nftw(t->cgroup, rm_cgroup_one, 16, FTW_DEPTH | FTW_PHYS);
+    tell_watchdog('-', t->cgroup);
+    t->cgroup[0] = 0;
+}
+
 /* ---- processes ---- */
 
 bool th_pid_alive(pid_t pid)
@@ -617,10 +694,26 @@ int th_spawn(struct th *t, const struct th_opts *o)
         argv[n++] = *a;
     argv[n] = NULL;
 
+    if (!t->cgroup[0] && !th_cgroup_unavailable()) {
+        snprintf(t->cgroup, sizeof t->cgroup, "%.180s/tend-test-%.60s", cg_base, t->mark);
+        if (mkdir(t->cgroup, 0755) < 0 && errno != EEXIST)
+            return -1;
+        tell_watchdog('+', t->cgroup);
+    }
     pid_t pid = fork();
     if (pid < 0)
         return -1;
     if (pid == 0) {
+        if (t->cgroup[0]) {
+            /* tend in a cgroup of its own, so nothing it does there
+             * touches the test's */
+            char procs[300];
+            snprintf(procs, sizeof procs, "%s/cgroup.procs", t->cgroup);
+            int cfd = open(procs, O_WRONLY | O_CLOEXEC);
+            if (cfd < 0 || write(cfd, "0", 1) != 1)
+                _exit(121);
+            close(cfd);
+        }
         if (!o->same_pgrp)
             setpgid(0, 0);
         setenv(MARK_VAR, t->mark, 1);
@@ -796,6 +889,7 @@ void th_free(struct th *t)
     char needle[96];
     snprintf(needle, sizeof needle, MARK_VAR "=%s", t->mark);
     kill_all_marked(needle, true);
+    remove_cgroup(t);
     unregister_th(t);
     remove_tree(t->dir);
     tell_watchdog('-', t->dir);

@@ -41,6 +41,8 @@ struct th {
     char outlog[PATH_MAX];     /* DIR/tend.out: tend's stdout */
     char errlog[PATH_MAX];     /* DIR/tend.err: tend's stderr */
     char mark[64];             /* value of TEND_TEST_MARK for this tend */
+    char cgroup[256];          /* where cgroup2 is writable: the cgroup of tend's own
+                                  the harness made (removed by th_free), else "" */
 };
 
 /* Options for th_start_opts; a zeroed struct means th_start's defaults. */
@@ -135,6 +137,13 @@ int th_stop(struct th *t, int sig, int timeout_ms);
 /* Wait for tend to exit on its own: shell status, or -1 at the deadline
  * (tend is left running). */
 int th_wait_exit(struct th *t, int timeout_ms);
+/* cgroup2 is mounted and writable here (as root on a host): each tend then
+ * starts in a fresh cgroup of its own below the test's (never the test
+ * process itself), so with `cgroups = auto` it is not delegated and divides
+ * nothing unless a test asks (`cgroups = on`). NULL when writable, else why
+ * not (for a skip message). */
+const char *th_cgroup_unavailable(void);
+
 /* Has tend exited (reaps it if so)? */
 bool th_exited(struct th *t);
 /* Kill tend and everything it started (by process group, by pid, by mark),

@@ -433,7 +433,10 @@ START_TEST(test_supervisord_conf)
         ck_assert_msg(strstr(t_d.v[i].msg, "not supported by tend") ||
                       strstr(t_d.v[i].msg, "supervisord section") ||
                       strstr(t_d.v[i].msg, "no file matches"), "unexpected: %s", t_d.v[i].msg);
-    ck_assert_int_eq(t_d.nwarnings, 2 + 3 + 3 + 1);  /* *_events_enabled: tend's (issue 17) */
+    /* *_events_enabled (issue 17), minfds and minprocs (issue 18) are tend's too */
+    ck_assert_int_eq(t_d.nwarnings, 2 + 3 + 1 + 1);
+    ck_assert_int_eq(c->minfds, 1024);
+    ck_assert_int_eq(c->minprocs, 200);
     ck_assert_uint_eq(c->nprocs, 3);
     struct process_config *p = t_proc(c, "cat:cat_01");
     ck_assert_int_eq(p->stopsignal, SIGQUIT);

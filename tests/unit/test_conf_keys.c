@@ -112,7 +112,7 @@ START_TEST(test_supervisor_errors)
         "environment = A@=x\n"         /* 7 */
         "rundir =\n"                   /* 8 */
         "logfile = %(nothing)s\n"      /* 9 */
-        "minfds = 1024\n"              /* 10 */
+        "nocleanup = true\n"           /* 10 */
         "pidfiel = x\n");              /* 11 */
     t_fails(c);
     t_has_error(2, "loglevel: invalid value 'loud' (expected error, warn, info or debug)");
@@ -123,7 +123,7 @@ START_TEST(test_supervisor_errors)
     t_has_error(7, "environment: expected '=' after 'A'");
     t_has_error(8, "rundir: invalid value ''");
     t_has_error(9, "logfile: unknown expansion %(nothing)");
-    t_has_warning(10, "'minfds' is not supported by tend, ignored");
+    t_has_warning(10, "'nocleanup' is not supported by tend, ignored");
     t_has_warning(11, "unknown key 'pidfiel' in [supervisor]; did you mean pidfile?");
     ck_assert_int_eq(t_d.nerrors, 8);
     ck_assert_int_eq(t_d.nwarnings, 2);

@@ -167,7 +167,7 @@ END_TEST
 START_TEST(test_verbs_table)
 {
     const char *names[] = { "status", "start", "stop", "restart", "signal", "pid", "reload",
-                            "reopen", "shutdown", "version", "wait", "logfile" };
+                            "reopen", "shutdown", "version", "wait", "logfile", "metrics" };
     for (int i = 0; i < VERB_COUNT; i++) {
         ck_assert_int_eq(request_verb(names[i]), i);
         ck_assert_str_eq(request_verb_name((enum req_verb)i), names[i]);
@@ -213,6 +213,43 @@ START_TEST(test_status_record)
     ck_assert_str_eq(out.health, "");
     char many[] = "a\tb\t1\t-\t0\t0\t1\td\tt\thealthy\textra";
     ck_assert_int_eq(status_rec_parse(many, &out), -1);
+}
+END_TEST
+
+/* status -jl (issue 18): CPU RSS PROCS after HEALTH */
+START_TEST(test_status_record_usage)
+{
+    char buf[1024];
+    struct status_rec in = { .name = "web", .state = "RUNNING", .pid = 42, .exit = "-",
+                             .desc = "d", .text = "", .health = "", .has_usage = true,
+                             .cpu_seconds = 12.5, .rss_bytes = 11 << 20, .procs = 3 };
+    ck_assert_int_gt(status_rec_format(buf, sizeof buf, &in), 0);
+    struct status_rec out;
+    ck_assert_int_eq(status_rec_parse(buf, &out), 0);
+    ck_assert(out.has_usage);
+    ck_assert(out.cpu_seconds > 12.49 && out.cpu_seconds < 12.51);
+    ck_assert_uint_eq(out.rss_bytes, 11 << 20);
+    ck_assert_uint_eq(out.procs, 3);
+    char text[128];
+    ck_assert_int_gt(status_rec_usage_text(text, sizeof text, &out), 0);
+    ck_assert_str_eq(text, "  cpu=12.50s rss=11.0MB procs=3");
+    char json[1024] = "";
+    ck_assert_int_gt(status_rec_json(json, sizeof json, &out), 0);
+    ck_assert_ptr_nonnull(strstr(json, ", \"cpu_seconds\": 12.50, \"rss_bytes\": 11534336, "
+                                       "\"procs\": 3}"));
+    /* without usage: nothing added */
+    in.has_usage = false;
+    ck_assert_int_gt(status_rec_format(buf, sizeof buf, &in), 0);
+    ck_assert_int_eq(status_rec_parse(buf, &out), 0);
+    ck_assert(!out.has_usage);
+    ck_assert_int_eq(status_rec_usage_text(text, sizeof text, &out), 0);
+    json[0] = 0;
+    ck_assert_int_gt(status_rec_json(json, sizeof json, &out), 0);
+    ck_assert_ptr_null(strstr(json, "cpu_seconds"));
+    char badcpu[] = "a\tb\t1\t-\t0\t0\t1\td\tt\t\tx\t1\t1";
+    ck_assert_int_eq(status_rec_parse(badcpu, &out), -1);
+    char twelve[] = "a\tb\t1\t-\t0\t0\t1\td\tt\t\t1\t1";
+    ck_assert_int_eq(status_rec_parse(twelve, &out), -1);
 }
 END_TEST
 
@@ -296,6 +333,7 @@ static Suite *request_suite(void)
     tcase_add_test(tc, test_format_roundtrip);
     tcase_add_test(tc, test_format_rejects);
     tcase_add_test(tc, test_status_record);
+    tcase_add_test(tc, test_status_record_usage);
     tcase_add_test(tc, test_status_text_alignment);
     tcase_add_test(tc, test_status_json);
     tcase_add_test(tc, test_final_lines);
