@@ -1102,6 +1102,8 @@ static bool bulk_read(struct capture *s)
         memcpy(cs.bulk, s->buf, s->len);
         ssize_t n = read(s->fd, cs.bulk + s->len, BULK_BUF);
         if (n > 0) {
+            if (s->tap)
+                s->tap(s->tap_arg, cs.bulk + s->len, (size_t)n);
             size_t have = s->len + (size_t)n;
             size_t pos = fmt_lines(s, cs.bulk, have);
             memcpy(s->buf, cs.bulk + pos, have - pos);
