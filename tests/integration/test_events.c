@@ -431,7 +431,9 @@ START_TEST(test_process_log)
           "startsecs = 0\nstdout_logfile = @DIR@/p.log\nstdout_events_enabled = true\n"
           "stderr_events_enabled = true\n"
           "[program:q]\ncommand = /bin/sh -c 'echo quiet; exec sleep 100'\nstartsecs = 0\n"
-          "stdout_logfile = @DIR@/q.log\n");
+          "stdout_logfile = @DIR@/q.log\n"
+          "[program:n]\ncommand = /bin/sh -c 'echo into the void; exec sleep 100'\n"
+          "startsecs = 0\nstdout_logfile = NONE\nstdout_events_enabled = true\n");
     wait_in("l.out", "PROCESS_LOG_STDERR", 10000);
     wait_in("l.out", "PROCESS_LOG_STDOUT", 10000);
     pid_t p = th_pid(T, "p");
@@ -443,6 +445,8 @@ START_TEST(test_process_log)
     ck_assert_int_eq(th_wait_file(th_path(T, "p.log"), "hello\n", 5000), 0);
     ck_assert_int_eq(th_wait_file(th_path(T, "q.log"), "quiet\n", 5000), 0);
     ck_assert_int_eq(count_lines("l.out", "processname:q"), 0);
+    /* NONE is read for the events, then dropped */
+    wait_in("l.out", "channel:stdout\\ninto the void\\n", 5000);
     ck_assert_int_eq(th_stop(T, SIGTERM, 10000), 0);
 }
 END_TEST
