@@ -497,6 +497,27 @@ START_TEST(test_rpc_stdin_and_remote_event)
 }
 END_TEST
 
+/* As root, a listener running as another user speaks through the same
+ * pipes (tend made them; the user only inherits them). */
+START_TEST(test_listener_as_nobody)
+{
+    if (geteuid() != 0)
+        return;
+    T = th_new(NULL, LISTENER("l", "ok", "PROCESS_STATE_RUNNING", "user = nobody\n"));
+    ck_assert_int_eq(th_write_file(th_path(T, "l.py"), false, "%s", listener_py), 0);
+    ck_assert_int_eq(chmod(T->dir, 0777), 0);
+    ck_assert_int_eq(th_spawn(T, NULL), 0);
+    wait_in("l.out", "PROCESS_STATE_RUNNING", 10000);
+    pid_t l = th_pid(T, "l");
+    expect("l.out", "PROCESS_STATE_RUNNING",
+           th_fmt("processname:l groupname:l from_state:STARTING pid:%d", (int)l));
+    struct stat st;
+    ck_assert_int_eq(stat(th_path(T, "l.out"), &st), 0);
+    ck_assert_int_ne(st.st_uid, 0);
+    ck_assert_int_eq(th_stop(T, SIGTERM, 10000), 0);
+}
+END_TEST
+
 START_TEST(test_config_errors)
 {
     T = th_new(NULL, "[eventlistener:a]\ncommand = cat\n"
@@ -535,6 +556,7 @@ static Suite *events_suite(void)
     tcase_add_test(tc, test_main_program);
     tcase_add_test(tc, test_process_log);
     tcase_add_test(tc, test_rpc_stdin_and_remote_event);
+    tcase_add_test(tc, test_listener_as_nobody);
     tcase_add_test(tc, test_config_errors);
     suite_add_tcase(s, tc);
     return s;
