@@ -476,6 +476,7 @@ START_TEST(test_rpc_stdin_and_remote_event)
         "        return 'fault %%d %%s' %% (e.faultCode, e.faultString)\n"
         "print('A', fault(s.supervisor.sendProcessStdin, 'reader', 'hello\\n'))\n"
         "print('B', fault(s.supervisor.sendProcessStdin, 'reader:reader', 'again\\n'))\n"
+        "print('G', fault(s.supervisor.sendProcessStdin, 'reader', b'bytes too\\n'))\n"
         "print('C', fault(s.supervisor.sendProcessStdin, 'nope', 'x'))\n"
         "print('D', fault(s.supervisor.sendProcessStdin, 'sleeper', 'x'))\n"
         "print('E', fault(s.supervisor.sendProcessStdin, 'off', 'x'))\n"
@@ -486,11 +487,12 @@ START_TEST(test_rpc_stdin_and_remote_event)
     ck_assert_int_eq(th_run(argv, out, sizeof out, 30000), 0);
     ck_assert_msg(strstr(out, "A ok True\n"), "%s", out);
     ck_assert_msg(strstr(out, "B ok True\n"), "%s", out);
+    ck_assert_msg(strstr(out, "G ok True\n"), "%s", out);
     ck_assert_msg(strstr(out, "C fault 10 BAD_NAME: nope\n"), "%s", out);
     ck_assert_msg(strstr(out, "D fault 20 NO_FILE: sleeper\n"), "%s", out);
     ck_assert_msg(strstr(out, "E fault 70 NOT_RUNNING: off\n"), "%s", out);
     ck_assert_msg(strstr(out, "F ok True\n"), "%s", out);
-    ck_assert_int_eq(th_wait_file(th_path(T, "reader.out"), "got hello\ngot again\n", 5000), 0);
+    ck_assert_int_eq(th_wait_file(th_path(T, "reader.out"), "got hello\ngot again\ngot bytes too\n", 5000), 0);
     wait_in("l.out", "REMOTE_COMMUNICATION", 5000);
     expect("l.out", "REMOTE_COMMUNICATION", "type:mytype\\nsome data");
     ck_assert_int_eq(th_stop(T, SIGTERM, 10000), 0);
