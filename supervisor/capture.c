@@ -1331,7 +1331,9 @@ int capture_prepare(const struct log_target *t, const char *name, bool prefix, i
 {
     *cap = NULL;
     *child_fd = -1;
-    bool formatted = t->stamp != LOG_STAMP_NONE || t->format == LOG_FORMAT_JSON || t->syslog;
+    /* NONE with events: read (for the events) into the null sink */
+    bool formatted = t->stamp != LOG_STAMP_NONE || t->format == LOG_FORMAT_JSON || t->syslog ||
+                     (t->events && t->kind == LOG_NONE);
     struct log_target tt;
     if ((formatted || t->events) && t->kind == LOG_INHERIT) {
         /* stamping or JSON needs the lines: through tend to the same place */
@@ -1343,7 +1345,7 @@ int capture_prepare(const struct log_target *t, const char *name, bool prefix, i
         *child_fd = which;
         return 0;
     }
-    if (t->kind == LOG_NONE && !t->syslog) {
+    if (t->kind == LOG_NONE && !t->syslog && !t->events) {
         int fd = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0) {
             snprintf(err, errlen, "cannot open /dev/null: %s", strerror(errno));

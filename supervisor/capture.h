@@ -97,7 +97,7 @@ int capture_prepare(const struct log_target *t, const char *name, bool prefix, i
  * from the stream's pipe, as read, before it goes to the sink (a tapped
  * stream is read, never spliced); FREE_ARG(ARG) once the stream is freed.
  * A target with events = true is always captured (inherit goes through
- * tend to the same place), except NONE, which stays /dev/null. */
+ * tend to the same place; NONE is read and dropped). */
 void capture_tap(struct capture *cap, void (*fn)(void *arg, const char *buf, size_t n),
                  void *arg, void (*free_arg)(void *arg));
 

@@ -1369,7 +1369,7 @@ static void m_send_stdin(struct rcall *c, const struct xv *a, size_t n)
     struct process *p;
     if (!want_string(c, &a[0], &name) || lookup(c, name, g, sizeof g, &p) < 0)
         return;
-    if (!want_string(c, &a[1], &chars))
+    if (a[1].type != XV_BASE64 && !want_string(c, &a[1], &chars))
         return;
     if (!p) {
         fault(c, RPC_BAD_NAME, "%s", name);
@@ -1379,7 +1379,34 @@ static void m_send_stdin(struct rcall *c, const struct xv *a, size_t n)
         fault(c, RPC_NOT_RUNNING, "%s", name);
         return;
     }
-    if (!p->cfg->stdin_pipe || proc_write_stdin(p, chars, a[1].slen) < 0) {
+    size_t len = a[1].slen;
+    char *bytes = NULL;
+    if (a[1].type == XV_BASE64) {
+        /* bytes (Python's xmlrpc.client sends them so): the text without
+         * its blanks, decoded */
+        char *text = malloc(a[1].slen + 1);
+        bytes = malloc(a[1].slen + 1);
+        size_t k = 0;
+        for (size_t i = 0; text && i < a[1].slen; i++)
+            if (!strchr(" \t\r\n", a[1].s[i]))
+                text[k++] = a[1].s[i];
+        long dl = text && bytes ? http_base64_decode(text, k, (unsigned char *)bytes, a[1].slen)
+                                : -2;
+        free(text);
+        if (dl < 0) {
+            free(bytes);
+            if (dl == -2)
+                fault(c, RPC_FAILED, "out of memory");
+            else
+                fault(c, RPC_INCORRECT_PARAMETERS, NULL);
+            return;
+        }
+        chars = bytes;
+        len = (size_t)dl;
+    }
+    int rc = p->cfg->stdin_pipe ? proc_write_stdin(p, chars, len) : -1;
+    free(bytes);
+    if (rc < 0) {
         fault(c, RPC_NO_FILE, "%s", name);
         return;
     }

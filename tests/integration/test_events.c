@@ -431,7 +431,9 @@ START_TEST(test_process_log)
           "startsecs = 0\nstdout_logfile = @DIR@/p.log\nstdout_events_enabled = true\n"
           "stderr_events_enabled = true\n"
           "[program:q]\ncommand = /bin/sh -c 'echo quiet; exec sleep 100'\nstartsecs = 0\n"
-          "stdout_logfile = @DIR@/q.log\n");
+          "stdout_logfile = @DIR@/q.log\n"
+          "[program:n]\ncommand = /bin/sh -c 'echo into the void; exec sleep 100'\n"
+          "startsecs = 0\nstdout_logfile = NONE\nstdout_events_enabled = true\n");
     wait_in("l.out", "PROCESS_LOG_STDERR", 10000);
     wait_in("l.out", "PROCESS_LOG_STDOUT", 10000);
     pid_t p = th_pid(T, "p");
@@ -443,6 +445,8 @@ START_TEST(test_process_log)
     ck_assert_int_eq(th_wait_file(th_path(T, "p.log"), "hello\n", 5000), 0);
     ck_assert_int_eq(th_wait_file(th_path(T, "q.log"), "quiet\n", 5000), 0);
     ck_assert_int_eq(count_lines("l.out", "processname:q"), 0);
+    /* NONE is read for the events, then dropped */
+    wait_in("l.out", "channel:stdout\\ninto the void\\n", 5000);
     ck_assert_int_eq(th_stop(T, SIGTERM, 10000), 0);
 }
 END_TEST
@@ -472,6 +476,7 @@ START_TEST(test_rpc_stdin_and_remote_event)
         "        return 'fault %%d %%s' %% (e.faultCode, e.faultString)\n"
         "print('A', fault(s.supervisor.sendProcessStdin, 'reader', 'hello\\n'))\n"
         "print('B', fault(s.supervisor.sendProcessStdin, 'reader:reader', 'again\\n'))\n"
+        "print('G', fault(s.supervisor.sendProcessStdin, 'reader', b'bytes too\\n'))\n"
         "print('C', fault(s.supervisor.sendProcessStdin, 'nope', 'x'))\n"
         "print('D', fault(s.supervisor.sendProcessStdin, 'sleeper', 'x'))\n"
         "print('E', fault(s.supervisor.sendProcessStdin, 'off', 'x'))\n"
@@ -482,13 +487,35 @@ START_TEST(test_rpc_stdin_and_remote_event)
     ck_assert_int_eq(th_run(argv, out, sizeof out, 30000), 0);
     ck_assert_msg(strstr(out, "A ok True\n"), "%s", out);
     ck_assert_msg(strstr(out, "B ok True\n"), "%s", out);
+    ck_assert_msg(strstr(out, "G ok True\n"), "%s", out);
     ck_assert_msg(strstr(out, "C fault 10 BAD_NAME: nope\n"), "%s", out);
     ck_assert_msg(strstr(out, "D fault 20 NO_FILE: sleeper\n"), "%s", out);
     ck_assert_msg(strstr(out, "E fault 70 NOT_RUNNING: off\n"), "%s", out);
     ck_assert_msg(strstr(out, "F ok True\n"), "%s", out);
-    ck_assert_int_eq(th_wait_file(th_path(T, "reader.out"), "got hello\ngot again\n", 5000), 0);
+    ck_assert_int_eq(th_wait_file(th_path(T, "reader.out"), "got hello\ngot again\ngot bytes too\n", 5000), 0);
     wait_in("l.out", "REMOTE_COMMUNICATION", 5000);
     expect("l.out", "REMOTE_COMMUNICATION", "type:mytype\\nsome data");
+    ck_assert_int_eq(th_stop(T, SIGTERM, 10000), 0);
+}
+END_TEST
+
+/* As root, a listener running as another user speaks through the same
+ * pipes (tend made them; the user only inherits them). */
+START_TEST(test_listener_as_nobody)
+{
+    if (geteuid() != 0)
+        return;
+    T = th_new(NULL, LISTENER("l", "ok", "PROCESS_STATE_RUNNING", "user = nobody\n"));
+    ck_assert_int_eq(th_write_file(th_path(T, "l.py"), false, "%s", listener_py), 0);
+    ck_assert_int_eq(chmod(T->dir, 0777), 0);
+    ck_assert_int_eq(th_spawn(T, NULL), 0);
+    wait_in("l.out", "PROCESS_STATE_RUNNING", 10000);
+    pid_t l = th_pid(T, "l");
+    expect("l.out", "PROCESS_STATE_RUNNING",
+           th_fmt("processname:l groupname:l from_state:STARTING pid:%d", (int)l));
+    struct stat st;
+    ck_assert_int_eq(stat(th_path(T, "l.out"), &st), 0);
+    ck_assert_int_ne(st.st_uid, 0);
     ck_assert_int_eq(th_stop(T, SIGTERM, 10000), 0);
 }
 END_TEST
@@ -531,6 +558,7 @@ static Suite *events_suite(void)
     tcase_add_test(tc, test_main_program);
     tcase_add_test(tc, test_process_log);
     tcase_add_test(tc, test_rpc_stdin_and_remote_event);
+    tcase_add_test(tc, test_listener_as_nobody);
     tcase_add_test(tc, test_config_errors);
     suite_add_tcase(s, tc);
     return s;
