@@ -424,16 +424,19 @@ START_TEST(test_reload)
 }
 END_TEST
 
+/* Raw capture into a file, and a formatted one (read in bulk): both tapped. */
+static const char *const log_keys[] = { "", "log_timestamp = iso8601\n" };
+
 START_TEST(test_process_log)
 {
     start(LISTENER("l", "ok", "PROCESS_LOG", "")
           "[program:p]\ncommand = /bin/sh -c 'echo hello; echo oops >&2; exec sleep 100'\n"
           "startsecs = 0\nstdout_logfile = @DIR@/p.log\nstdout_events_enabled = true\n"
-          "stderr_events_enabled = true\n"
+          "stderr_events_enabled = true\n%s"
           "[program:q]\ncommand = /bin/sh -c 'echo quiet; exec sleep 100'\nstartsecs = 0\n"
           "stdout_logfile = @DIR@/q.log\n"
           "[program:n]\ncommand = /bin/sh -c 'echo into the void; exec sleep 100'\n"
-          "startsecs = 0\nstdout_logfile = NONE\nstdout_events_enabled = true\n");
+          "startsecs = 0\nstdout_logfile = NONE\nstdout_events_enabled = true\n", log_keys[_i]);
     wait_in("l.out", "PROCESS_LOG_STDERR", 10000);
     wait_in("l.out", "PROCESS_LOG_STDOUT", 10000);
     pid_t p = th_pid(T, "p");
@@ -556,7 +559,7 @@ static Suite *events_suite(void)
     tcase_add_test(tc, test_reload);
     tcase_add_test(tc, test_reload_changes_listener);
     tcase_add_test(tc, test_main_program);
-    tcase_add_test(tc, test_process_log);
+    tcase_add_loop_test(tc, test_process_log, 0, (int)(sizeof log_keys / sizeof *log_keys));
     tcase_add_test(tc, test_rpc_stdin_and_remote_event);
     tcase_add_test(tc, test_listener_as_nobody);
     tcase_add_test(tc, test_config_errors);
