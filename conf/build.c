@@ -894,7 +894,9 @@ static int build_copy(struct build *b, const struct program *pr, int num, int nu
             st.process_name = kv;
             continue;
         }
-        char *v = expand(b, kv, &vs);
+        /* cpu_max = 50% as the contract writes it, not only 50%% */
+        char *v = cf_resources_literal(kv->key, kv->value) ? cf_xstrdup(kv->value)
+                                                           : expand(b, kv, &vs);
         if (!v)
             continue;
         program_key(b, s, kv, v, p, &st);

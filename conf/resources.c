@@ -130,6 +130,24 @@ int cf_parse_rlim(const char *s, bool sized, uint64_t *out)
     return 0;
 }
 
+bool cf_resources_literal(const char *key, const char *value)
+{
+    if (strcmp(key, "cpu_max"))
+        return false;
+    const char *v = value;
+    while (isspace((unsigned char)*v))
+        v++;
+    if (!isdigit((unsigned char)*v))
+        return false;
+    while (isdigit((unsigned char)*v) || *v == '.')
+        v++;
+    if (*v++ != '%')
+        return false;
+    while (isspace((unsigned char)*v))
+        v++;
+    return *v == '\0';
+}
+
 /* "SOFT[:HARD]"; HARD defaults to SOFT (as systemd's LimitNOFILE=N). */
 static int parse_rlimit(const char *v, bool sized, struct conf_rlimit *out)
 {

@@ -22,6 +22,10 @@ bool cf_resources_key(struct process_config *p, const char *key, const char *v,
 bool cf_supervisor_resources_key(struct tend_config *c, const char *key, const char *v,
                                  const char *file, int line, struct conf_diags *d);
 
+/* True when the raw VALUE of KEY is taken as written, without %(...)s
+ * expansion: cpu_max's share "50%" (a lone '%' would be an expansion error). */
+bool cf_resources_literal(const char *key, const char *value);
+
 /* "1024", "64MB", "unlimited" as one rlimit value (sizes only when SIZED).
  * 0 or -1. */
 int cf_parse_rlim(const char *s, bool sized, uint64_t *out);

@@ -31,6 +31,8 @@ struct cgproc {
     int dirfd;
     int events_fd;
     struct watch w;
+    unsigned long long oom_base;    /* memory.events oom_kill when this run began */
+    bool run_open;                  /* a run began and its end is not yet seen */
     struct cgproc *next;
 };
 
@@ -451,6 +453,16 @@ static void on_events(struct loop *l, struct watch *w, uint32_t events)
         drop(cg, e);
 }
 
+/* memory.events' oom_kill of E's cgroup; 0 without the memory controller. */
+static unsigned long long oom_kills(const struct cgproc *e)
+{
+    char buf[512];
+    unsigned long long v = 0;
+    if (e->dirfd >= 0 && read_at(e->dirfd, "memory.events", buf, sizeof buf) > 0)
+        kv_get(buf, "oom_kill", &v);
+    return v;
+}
+
 static void observer(void *arg, struct process *p, enum proc_event ev, enum pstate old)
 {
     struct cgroups *cg = arg;
@@ -462,6 +474,16 @@ static void observer(void *arg, struct process *p, enum proc_event ev, enum psta
             cgroup_kill(cg, p);  /* freed: nothing of it may stay behind */
         drop(cg, e);
         return;
+    }
+    if (!proc_alive(p) && e->run_open) {
+        /* the run is over: did the OOM killer end it (or some of it)? */
+        e->run_open = false;
+        unsigned long long n = oom_kills(e);
+        if (n > e->oom_base)
+            log_warn("%s: OOM killed: the OOM killer killed %llu process%s in its cgroup %s",
+                     p->cfg->fullname, n - e->oom_base, n - e->oom_base == 1 ? "" : "es",
+                     e->path);
+        e->oom_base = n;
     }
     if (!proc_alive(p) && !populated(e))
         drop(cg, e);
@@ -513,6 +535,8 @@ int cgroup_prepare(struct cgroups *cg, struct process *p, char *err, size_t errl
             return -1;
         }
     }
+    e->oom_base = oom_kills(e);
+    e->run_open = true;
     /* the limits of this run's config (a reload may have changed them) */
     char v[64];
     if (cg->controllers & C_MEMORY) {

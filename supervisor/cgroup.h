@@ -16,7 +16,8 @@
  * written, entered by the child before exec (spawn.h). cgroup.events is
  * watched with epoll (EPOLLPRI; never polled): when the cgroup empties, the
  * process hears proc_check_group(), and a process that is down has its
- * cgroup removed. proc.c asks cgroup_populated() before it calls a stopped
+ * cgroup removed; a run that ended with memory.events' oom_kill grown is
+ * logged as "OOM killed". proc.c asks cgroup_populated() before it calls a stopped
  * program STOPPED and cgroup_kill() when stopwaitsecs has run out.
  *
  * This module never changes a struct process: it keeps its own table,

@@ -267,8 +267,8 @@ int status_rec_parse(char *line, struct status_rec *r)
         char *end;
         errno = 0;
         double cpu = strtod(f[10], &end);
-        if (errno || end == f[10] || *end || !(cpu >= 0))
-            return -1;
+        if (errno || end == f[10] || *end || !(cpu >= 0 && cpu < 1e15))
+            return -1;              /* NaN, inf and absurd figures too */
         if (!parse_long(f[11], 0, INT64_MAX, &v))
             return -1;
         r->rss_bytes = (unsigned long long)v;
@@ -332,8 +332,9 @@ int status_rec_format(char *buf, size_t size, const struct status_rec *r)
     if (!put_clean(buf, size, &n, r->health ? r->health : ""))
         return -1;
     if (r->has_usage) {
-        snprintf(num, sizeof num, "\t%.2f\t%llu\t%lu", r->cpu_seconds, r->rss_bytes, r->procs);
-        if (n + strlen(num) >= size)
+        int k = snprintf(num, sizeof num, "\t%.2f\t%llu\t%lu", r->cpu_seconds, r->rss_bytes,
+                         r->procs);
+        if (k < 0 || (size_t)k >= sizeof num || n + (size_t)k >= size)
             return -1;
         memcpy(buf + n, num, strlen(num));
         n += strlen(num);
@@ -462,9 +463,10 @@ int status_rec_json(char *buf, size_t size, const struct status_rec *r)
     else
         ok = ok && json_raw(buf, size, &n, "null");
     if (r->has_usage) {
-        snprintf(num, sizeof num, ", \"cpu_seconds\": %.2f, \"rss_bytes\": %llu, \"procs\": %lu",
-                 r->cpu_seconds, r->rss_bytes, r->procs);
-        ok = ok && json_raw(buf, size, &n, num);
+        int k = snprintf(num, sizeof num,
+                         ", \"cpu_seconds\": %.2f, \"rss_bytes\": %llu, \"procs\": %lu",
+                         r->cpu_seconds, r->rss_bytes, r->procs);
+        ok = ok && k > 0 && (size_t)k < sizeof num && json_raw(buf, size, &n, num);
     }
     ok = ok && json_raw(buf, size, &n, "}");
     return ok ? (int)n : -1;

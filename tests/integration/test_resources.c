@@ -727,6 +727,30 @@ START_TEST(main_program_in_its_cgroup)
 }
 END_TEST
 
+/* memory_max enforced by the kernel, and the OOM kill reported (needs the
+ * memory controller for tend's cgroup: skipped where it is missing). */
+START_TEST(oom_kill_reported)
+{
+    NEED_CGROUPS();
+    struct th *t = th_start("cgroups = on\n[program:hog]\ncommand = %s 64\nmemory_max = 16MB\n"
+                            "startretries = 0\n", th_helper("memhog"));
+    char ctl[512] = "";
+    th_read_file(th_fmt("%s/cgroup.controllers", t->cgroup), ctl, sizeof ctl);
+    if (!strstr(ctl, "memory")) {
+        fprintf(stderr, "%s: skipped: no memory controller in %s\n", __func__, t->cgroup);
+        ck_assert_int_eq(th_wait_file(t->errlog, "memory_max is ignored", WAIT), 0);
+        ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+        th_free(t);
+        return;
+    }
+    ck_assert_int_eq(th_wait_file(t->errlog, "hog: OOM killed: the OOM killer killed 1 process",
+                                  WAIT), 0);
+    ck_assert_int_eq(th_wait_state(t, "hog", "FATAL", WAIT), 0);
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    th_free(t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("resources");
@@ -753,6 +777,7 @@ static Suite *suite(void)
     tcase_add_test(tc, cgroups_path_outside_mount_exits_1);
     tcase_add_test(tc, auto_delegated_and_two_waiting_clients);
     tcase_add_test(tc, main_program_in_its_cgroup);
+    tcase_add_test(tc, oom_kill_reported);
     suite_add_tcase(s, tc);
     return s;
 }

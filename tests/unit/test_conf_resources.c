@@ -74,6 +74,46 @@ START_TEST(test_values)
 }
 END_TEST
 
+/* The cgroup controller keys; cpu_max = 50% needs no %% */
+START_TEST(test_cgroup_keys)
+{
+    struct tend_config *c = t_load(
+        "[supervisor]\ncgroups = /sys/fs/cgroup/tend\n"
+        "[program:a]\ncommand = /bin/a\nmemory_max = 512MB\nmemory_high = max\n"
+        "pids_max = 100\ncpu_max = 50%\ncpu_weight = 200\n"
+        "[program:b]\ncommand = /bin/b\ncpu_max = 20000 50000\n"
+        "[program:c]\ncommand = /bin/c\ncpu_max = max\n"
+        "[program:d]\ncommand = /bin/d\ncpu_max = 150%%\n");
+    t_ok(c);
+    ck_assert_int_eq(c->cgroups, CGROUPS_PATH);
+    ck_assert_str_eq(c->cgroups_path, "/sys/fs/cgroup/tend");
+    struct process_config *p = t_proc(c, "a");
+    ck_assert_uint_eq(p->memory_max, 512ULL << 20);
+    ck_assert(p->memory_high == CONF_RLIM_INFINITY);
+    ck_assert_uint_eq(p->pids_max, 100);
+    ck_assert_str_eq(p->cpu_max, "50000 100000");
+    ck_assert_int_eq(p->cpu_weight, 200);
+    ck_assert_str_eq(t_proc(c, "b")->cpu_max, "20000 50000");
+    ck_assert_str_eq(t_proc(c, "c")->cpu_max, "max 100000");
+    ck_assert_str_eq(t_proc(c, "d")->cpu_max, "150000 100000");
+    conf_free(c);
+
+    c = t_load("[supervisor]\ncgroups = sometimes\n"        /* 2 */
+               "[program:a]\ncommand = /bin/a\n"
+               "cpu_max = 0.5%\n"                             /* 5 */
+               "cpu_weight = 0\n"                             /* 6 */
+               "pids_max = lots\n"                            /* 7 */
+               "memory_max = 1XB\n");                         /* 8 */
+    t_fails(c);
+    t_has_error(2, "cgroups: invalid value 'sometimes'");
+    t_has_error(5, "cpu_max: invalid value '0.5%'");
+    t_has_error(6, "cpu_weight: invalid value '0'");
+    t_has_error(7, "pids_max: invalid value 'lots'");
+    t_has_error(8, "memory_max: invalid value '1XB'");
+    ck_assert_int_eq(t_d.nerrors, 5);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
     struct tend_config *c = t_load(
@@ -131,6 +171,7 @@ int main(void)
     tcase_add_test(tc, test_defaults);
     tcase_add_test(tc, test_values);
     tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_cgroup_keys);
     tcase_add_test(tc, test_same);
     return t_run(s);
 }

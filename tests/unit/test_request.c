@@ -248,6 +248,13 @@ START_TEST(test_status_record_usage)
     ck_assert_ptr_null(strstr(json, "cpu_seconds"));
     char badcpu[] = "a\tb\t1\t-\t0\t0\t1\td\tt\t\tx\t1\t1";
     ck_assert_int_eq(status_rec_parse(badcpu, &out), -1);
+    /* found by fuzz_request: a figure too long to print back */
+    char huge[] = "a\tb\t1\t-\t0\t0\t1\td\tt\t\t"
+                  "66666666666666666666666666666666666666666666666666666666666666666660"
+                  "\t1\t1";
+    ck_assert_int_eq(status_rec_parse(huge, &out), -1);
+    char inf[] = "a\tb\t1\t-\t0\t0\t1\td\tt\t\tinf\t1\t1";
+    ck_assert_int_eq(status_rec_parse(inf, &out), -1);
     char twelve[] = "a\tb\t1\t-\t0\t0\t1\td\tt\t\t1\t1";
     ck_assert_int_eq(status_rec_parse(twelve, &out), -1);
 }
