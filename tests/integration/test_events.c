@@ -137,8 +137,8 @@ static int count_lines(const char *file, const char *needle)
 
 START_TEST(test_state_events)
 {
-    start("pidfile = @DIR@/tend.pid\n"
-          LISTENER("l", "ok", "PROCESS_STATE", "")
+    start("pidfile = @DIR@/tend.pid\n"   /* a slow python must not lose events */
+          LISTENER("l", "ok", "PROCESS_STATE", "buffer_size = 100\n")
           "[program:x]\ncommand = /bin/sh -c 'sleep 0.2; exit 3'\nstartsecs = 0\n"
           "autorestart = false\n"
           "[program:bad]\ncommand = /bin/sh -c 'exit 1'\nstartsecs = 1\nstartretries = 1\n"
@@ -182,9 +182,11 @@ END_TEST
 /* Every serial once, in order, shared with the pool serial. */
 START_TEST(test_umbrella_and_serials)
 {
+    /* buffers larger than what can happen before a slow python is READY:
+     * the default 10 would drop the first events on a loaded machine */
     start("identifier = box1\n"
-          LISTENER("l", "ok", "EVENT", "")
-          LISTENER("g", "ok", "PROCESS_GROUP,SUPERVISOR_STATE_CHANGE", "")
+          LISTENER("l", "ok", "EVENT", "buffer_size = 100\n")
+          LISTENER("g", "ok", "PROCESS_GROUP,SUPERVISOR_STATE_CHANGE", "buffer_size = 100\n")
           /* x stops only once g heard that tend stops: no race with g's own stop */
           "[program:x]\ncommand = /bin/sh -c 'trap \"until grep -q STOPPING @DIR@/g.out; do "
           "sleep 0.01; done; exit 0\" TERM; sleep 100 & wait'\nstartsecs = 0\n"
