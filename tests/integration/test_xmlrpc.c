@@ -498,6 +498,198 @@ START_TEST(test_tail_follow)
 }
 END_TEST
 
+/* reread, avail, add, remove, update: supervisord 4.2's outputs for the same
+ * steps (checked against the real supervisord), by group; reread applies
+ * nothing, update stops and replaces what changed; tendctl's reload applies
+ * the whole file and leaves nothing pending. */
+#define GROUPS_V1 "[program:keep]\n" SLEEPER "[program:chg]\n" SLEEPER "[program:gone]\n" SLEEPER
+#define GROUPS_V2 "[program:keep]\n" SLEEPER \
+                  "[program:chg]\ncommand = sleep 1001\nstartsecs = 0\n" \
+                  "[program:new]\n" SLEEPER "depends_on = keep\n"
+
+START_TEST(test_reread_update)
+{
+    char out[8192];
+    up("", "", GROUPS_V1);
+    ck_assert_int_eq(th_wait_state(T, "gone", "RUNNING", 10000), 0);
+    pid_t keep = th_pid(T, "keep"), chg = th_pid(T, "chg");
+    int rc = ctl(T, out, sizeof out, "reread", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "No config updates to processes\n"), "rc %d: %s", rc, out);
+
+    ck_assert_int_eq(th_config(T, NULL, SERVER "%s", "", "", GROUPS_V2), 0);
+    rc = ctl(T, out, sizeof out, "reread", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "chg: changed\ngone: disappeared\nnew: available\n"),
+                  "rc %d: %s", rc, out);
+    /* nothing applied, but avail shows the new config at once */
+    ck_assert_int_eq(th_pid(T, "chg"), chg);
+    ck_assert_int_eq(th_pid(T, "new"), -1);
+    rc = ctl(T, out, sizeof out, "avail", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out,
+                  "chg                              in use    auto      999:999\n"
+                  "keep                             in use    auto      999:999\n"
+                  "new                              avail     auto      999:999\n"),
+                  "rc %d: %s", rc, out);
+
+    /* add / remove, with supervisord's errors */
+    rc = ctl(T, out, sizeof out, "add", "new", "gone", "nosuch", "keep", NULL);
+    ck_assert_msg(rc == 1 && !strcmp(out, "new: added process group\n"
+                                          "ERROR: no such process/group: gone\n"
+                                          "ERROR: no such process/group: nosuch\n"
+                                          "ERROR: process group already active\n"),
+                  "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_state(T, "new", "RUNNING", 10000), 0);
+    rc = ctl(T, out, sizeof out, "remove", "keep", "nosuch", NULL);
+    ck_assert_msg(rc == 1 && !strcmp(out, "ERROR: process/group still running: keep\n"
+                                          "ERROR: no such process/group: nosuch\n"),
+                  "rc %d: %s", rc, out);
+    rc = py(T, out, sizeof out,
+            "print(fault(s.supervisor.addProcessGroup, 'new'))\n"
+            "print(fault(s.supervisor.addProcessGroup, 'gone'))\n"
+            "print(fault(s.supervisor.removeProcessGroup, 'keep'))\n"
+            "print(fault(s.supervisor.removeProcessGroup, 'nosuch'))\n"
+            "print(s.supervisor.reloadConfig())\n");
+    ck_assert_msg(rc == 0 && !strcmp(out, "90 ALREADY_ADDED: new\n10 BAD_NAME: gone\n"
+                                          "91 STILL_RUNNING: keep\n10 BAD_NAME: nosuch\n"
+                                          "[[[], ['chg'], ['gone']]]\n"),
+                  "rc %d: %s", rc, out);
+
+    /* update: removed groups stopped and dropped, changed ones replaced */
+    rc = ctl(T, out, sizeof out, "update", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "gone: stopped\ngone: removed process group\n"
+                                          "chg: stopped\nchg: updated process group\n"),
+                  "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_state(T, "chg", "RUNNING", 10000), 0);
+    ck_assert_int_ne(th_pid(T, "chg"), chg);
+    ck_assert_int_eq(th_pid(T, "keep"), keep);
+    ck_assert_int_eq(th_pid(T, "gone"), -1);
+    rc = ctl(T, out, sizeof out, "reread", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "No config updates to processes\n"), "rc %d: %s", rc, out);
+
+    /* a stopped group goes and comes back; its dependent keeps running */
+    pid_t newpid = th_pid(T, "new");
+    rc = ctl(T, out, sizeof out, "stop", "chg", NULL);
+    rc = ctl(T, out, sizeof out, "remove", "chg", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "chg: removed process group\n"), "rc %d: %s", rc, out);
+    rc = ctl(T, out, sizeof out, "avail", NULL);
+    ck_assert_msg(strstr(out, "chg                              avail     auto"), "%s", out);
+    rc = ctl(T, out, sizeof out, "add", "chg", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "chg: added process group\n"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_state(T, "chg", "RUNNING", 10000), 0);
+    ck_assert_int_eq(th_pid(T, "new"), newpid);
+
+    /* a config error: CANT_REREAD with its file:line, nothing pending changes */
+    ck_assert_int_eq(th_config(T, NULL, SERVER "%s", "", "",
+                               GROUPS_V2 "[program:bad]\n" SLEEPER "startretries = many\n"), 0);
+    rc = ctl(T, out, sizeof out, "reread", NULL);
+    ck_assert_msg(rc == 1 && strstr(out, "ERROR: CANT_REREAD: ") &&
+                  strstr(out, "tend.ini:") && strstr(out, "startretries"), "rc %d: %s", rc, out);
+    rc = ctl(T, out, sizeof out, "avail", NULL);
+    ck_assert_msg(!strstr(out, "bad"), "%s", out);
+
+    /* reread, then tendctl's reload applies the whole file: nothing pending */
+    ck_assert_int_eq(th_config(T, NULL, SERVER "%s", "", "", GROUPS_V2 "[program:more]\n" SLEEPER), 0);
+    rc = ctl(T, out, sizeof out, "reread", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "more: available\n"), "rc %d: %s", rc, out);
+    rc = th_ctl(T, out, sizeof out, "reload");
+    ck_assert_msg(rc == 0, "tendctl reload %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_state(T, "more", "RUNNING", 10000), 0);
+    rc = ctl(T, out, sizeof out, "reread", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "No config updates to processes\n"), "rc %d: %s", rc, out);
+    rc = ctl(T, out, sizeof out, "avail", NULL);
+    ck_assert_msg(strstr(out, "more                             in use    auto"), "%s", out);
+    stop_tend(T);
+}
+END_TEST
+
+/* supervisorctl reload (restart): every program restarts with the config
+ * read again, as a restarted supervisord starts them; tend keeps its pid. */
+START_TEST(test_restart_all)
+{
+    char out[8192];
+    up("", "",
+       "[program:a]\n" SLEEPER "[program:b]\n" SLEEPER "autostart = false\n"
+       "[program:once]\ncommand = /bin/sh -c 'echo ran >> @DIR@/once.out'\nstartsecs = 0\n"
+       "autorestart = false\n");
+    ck_assert_int_eq(th_wait_state(T, "a", "RUNNING", 10000), 0);
+    ck_assert_int_eq(th_wait_state(T, "once", "EXITED", 10000), 0);
+    pid_t a = th_pid(T, "a");
+    ck_assert_int_eq(th_config(T, NULL, SERVER "%s", "", "",
+                               "[program:a]\n" SLEEPER "[program:b]\n" SLEEPER "autostart = false\n"
+                               "[program:once]\ncommand = /bin/sh -c 'echo ran >> @DIR@/once.out'\n"
+                               "startsecs = 0\nautorestart = false\n"
+                               "[program:c]\n" SLEEPER), 0);
+    int rc = ctl(T, out, sizeof out, "reload", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "Restarted supervisord\n"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_state(T, "c", "RUNNING", 10000), 0);
+    ck_assert_int_eq(th_wait_state(T, "a", "RUNNING", 10000), 0);
+    ck_assert_int_ne(th_pid(T, "a"), a);
+    ck_assert_int_eq(th_wait_file(th_path(T, "once.out"), "ran\nran\n", 10000), 0);
+    char state[32];
+    ck_assert_int_eq(th_status(T, "b", state, sizeof state, NULL, NULL, 0, NULL), 0);
+    ck_assert_str_eq(state, "STOPPED");
+    rc = ctl(T, out, sizeof out, "pid", NULL);
+    ck_assert_int_eq(atoi(out), T->pid);
+
+    /* a config error: fault 92 CANT_REREAD, nothing restarted */
+    a = th_pid(T, "a");
+    ck_assert_int_eq(th_config(T, NULL, SERVER "%s", "", "",
+                               "[program:a]\n" SLEEPER "startretries = many\n"), 0);
+    rc = py(T, out, sizeof out, "print(fault(s.supervisor.restart))\n");
+    ck_assert_msg(rc == 0 && strstr(out, "92 CANT_REREAD: ") && strstr(out, "startretries"),
+                  "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_pid(T, "a"), a);
+    stop_tend(T);
+}
+END_TEST
+
+/* A client waiting for a start when update removes the program gets its
+ * answer (ABNORMAL_TERMINATION), and reread during a shutdown is refused. */
+START_TEST(test_update_waiting_and_shutdown)
+{
+    char out[8192];
+    up("", "",
+       "[program:slow]\ncommand = sleep 1000\nstartsecs = 100\nautostart = false\n"
+       "[program:stubborn]\ncommand = /bin/sh -c 'trap \"\" TERM; while :; do sleep 1; done'\n"
+       "startsecs = 0\nstopwaitsecs = 60\n");
+    ck_assert_int_eq(th_wait_state(T, "stubborn", "RUNNING", 10000), 0);
+    /* a python client waits on startProcess('slow') in the background */
+    const char *waiter = th_path(T, "waiter.out");
+    pid_t w = fork();
+    ck_assert_int_ge(w, 0);
+    if (w == 0) {
+        char o[2048];
+        py(T, o, sizeof o, "print(fault(s.supervisor.startProcess, 'slow'))\n");
+        th_write_file(waiter, false, "%s", o);
+        _exit(0);
+    }
+    ck_assert_int_eq(th_wait_state(T, "slow", "STARTING", 10000), 0);
+    ck_assert_int_eq(th_config(T, NULL, SERVER "%s", "", "",
+                               "[program:stubborn]\ncommand = /bin/sh -c 'trap \"\" TERM; "
+                               "while :; do sleep 1; done'\nstartsecs = 0\nstopwaitsecs = 60\n"), 0);
+    int rc = ctl(T, out, sizeof out, "update", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "slow: stopped\nslow: removed process group\n"),
+                  "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_file(waiter, "40 ABNORMAL_TERMINATION: slow\n", 10000), 0);
+    int st;
+    ck_assert_int_eq(waitpid(w, &st, 0), w);
+
+    /* shutting down (stubborn holds it up): supervisord's SHUTDOWN_STATE */
+    pid_t stub = th_pid(T, "stubborn");
+    ck_assert_int_gt(stub, 0);
+    ck_assert_int_eq(kill(T->pid, SIGTERM), 0);
+    ck_assert_int_eq(th_wait_state(T, "stubborn", "STOPPING", 10000), 0);
+    rc = ctl(T, out, sizeof out, "reread", NULL);
+    ck_assert_msg(rc == 1 && strstr(out, "ERROR: supervisor shutting down"), "rc %d: %s", rc, out);
+    rc = ctl(T, out, sizeof out, "reload", NULL);
+    ck_assert_msg(rc == 1 && !strcmp(out, "ERROR: already shutting down\n"), "rc %d: %s", rc, out);
+    rc = py(T, out, sizeof out, "print(fault(s.supervisor.addProcessGroup, 'x'))\n");
+    ck_assert_msg(rc == 0 && !strcmp(out, "6 SHUTDOWN_STATE\n"), "rc %d: %s", rc, out);
+    kill(-stub, SIGKILL);
+    kill(stub, SIGKILL);
+    ck_assert_int_eq(th_wait_exit(T, 15000), 0);
+}
+END_TEST
+
 static Suite *xmlrpc_suite(void)
 {
     Suite *s = suite_create("xmlrpc");
@@ -506,6 +698,9 @@ static Suite *xmlrpc_suite(void)
     tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_add_test(tc, test_supervisorctl_commands);
     tcase_add_test(tc, test_start_failures);
+    tcase_add_test(tc, test_reread_update);
+    tcase_add_test(tc, test_update_waiting_and_shutdown);
+    tcase_add_test(tc, test_restart_all);
     suite_add_tcase(s, tc);
     tc = tcase_create("python");
     tcase_set_timeout(tc, 60);
