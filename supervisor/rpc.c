@@ -226,12 +226,11 @@ static int lookup(struct rcall *c, const char *name, char *gbuf, size_t glen,
     return -1;
 }
 
+/* supervisord's make_namespec is conf's fullname ("g:name", or "x" when
+ * group and name agree): the one name tendctl, the FIFO and XML-RPC share. */
 static void namespec(const struct process *p, char *buf, size_t len)
 {
-    if (!strcmp(p->cfg->group, p->cfg->name))
-        snprintf(buf, len, "%s", p->cfg->name);
-    else
-        snprintf(buf, len, "%s:%s", p->cfg->group, p->cfg->name);
+    snprintf(buf, len, "%s", p->cfg->fullname);
 }
 
 /* ---- parameters ---- */
@@ -687,31 +686,7 @@ static void process_info(struct xbuf *b, const struct process *p)
     int exitstatus = 0;
     if (p->exit_status >= 0)
         exitstatus = WIFEXITED(p->exit_status) ? WEXITSTATUS(p->exit_status) : -1;
-    switch (p->state) {
-    case PS_RUNNING:
-        proc_describe(p, desc, sizeof desc);
-        break;
-    case PS_BACKOFF:
-    case PS_FATAL:
-        if (spawnerr[0])
-            snprintf(desc, sizeof desc, "%s", spawnerr);
-        else
-            snprintf(desc, sizeof desc, "unknown error (try \"tail %s\")", p->cfg->name);
-        break;
-    case PS_STOPPED:
-    case PS_EXITED:
-        if (start) {
-            time_t st = (time_t)stop;
-            struct tm tm;
-            if (localtime_r(&st, &tm))
-                strftime(desc, sizeof desc, "%b %d %I:%M %p", &tm);
-        } else {
-            snprintf(desc, sizeof desc, "Not started");
-        }
-        break;
-    default:
-        break;
-    }
+    proc_describe_supervisord(p, desc, sizeof desc);
     xe_struct_begin(b);
     put_str_member(b, "name", p->cfg->name);
     put_str_member(b, "group", p->cfg->group);

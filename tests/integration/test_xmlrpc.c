@@ -642,6 +642,57 @@ START_TEST(test_restart_all)
 }
 END_TEST
 
+/* supervisorctl clear: log files emptied in place (the program's next
+ * lines start the file again, no hole), clearLog for tend's own log. */
+START_TEST(test_clear_logs)
+{
+    char out[8192];
+    T = th_start("logfile = @DIR@/tend.log\n" SERVER "%s", "", "",
+                 "[program:talk]\ncommand = /bin/sh -c 'echo first; echo oops >&2; "
+                 "while :; do if [ -e @DIR@/go ]; then echo second; rm -f @DIR@/go; fi; "
+                 "sleep 0.05; done'\nstartsecs = 0\n"
+                 "stdout_logfile = @DIR@/talk.out\nstderr_logfile = @DIR@/talk.err\n"
+                 "[program:quiet]\n" SLEEPER);
+    ck_assert_int_eq(th_wait_file(th_path(T, "talk.out"), "first\n", 10000), 0);
+    ck_assert_int_eq(th_wait_file(th_path(T, "talk.err"), "oops\n", 10000), 0);
+    int rc = ctl(T, out, sizeof out, "clear", "talk", "nosuch", NULL);
+    ck_assert_msg(rc == 1 && !strcmp(out, "talk: cleared\nnosuch: ERROR (no such process)\n"),
+                  "rc %d: %s", rc, out);
+    struct stat st;
+    ck_assert_int_eq(stat(th_path(T, "talk.out"), &st), 0);
+    ck_assert_int_eq(st.st_size, 0);
+    ck_assert_int_eq(stat(th_path(T, "talk.err"), &st), 0);
+    ck_assert_int_eq(st.st_size, 0);
+    ck_assert_int_eq(th_write_file(th_path(T, "go"), false, "x"), 0);
+    ck_assert_int_eq(th_wait_file(th_path(T, "talk.out"), "second\n", 10000), 0);
+    char buf[256];
+    ck_assert_int_eq(th_read_file(th_path(T, "talk.out"), buf, sizeof buf), 7);
+    ck_assert_str_eq(buf, "second\n");
+    rc = ctl(T, out, sizeof out, "clear", "all", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "quiet: cleared\ntalk: cleared\n"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(stat(th_path(T, "talk.out"), &st), 0);
+    ck_assert_int_eq(st.st_size, 0);
+
+    ck_assert_int_eq(th_wait_file(th_path(T, "tend.log"), "talk", 10000), 0);
+    rc = py(T, out, sizeof out, "print(s.supervisor.clearLog())\n"
+                                "print(fault(s.supervisor.clearProcessLogs, 'nosuch'))\n");
+    ck_assert_msg(rc == 0 && !strcmp(out, "True\n10 BAD_NAME: nosuch\n"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_file(th_path(T, "tend.log"), "reopening log file", 10000), 0);
+    char *log = th_slurp(th_path(T, "tend.log"), NULL);
+    ck_assert_ptr_nonnull(log);
+    ck_assert_msg(!strstr(log, "talk"), "%s", log);
+    free(log);
+    stop_tend(T);
+
+    /* without a logfile: supervisord's NO_FILE */
+    th_free(T);
+    up("", "", "[program:quiet]\n" SLEEPER);
+    rc = py(T, out, sizeof out, "print(fault(s.supervisor.clearLog))\n");
+    ck_assert_msg(rc == 0 && !strcmp(out, "20 NO_FILE\n"), "rc %d: %s", rc, out);
+    stop_tend(T);
+}
+END_TEST
+
 /* A client waiting for a start when update removes the program gets its
  * answer (ABNORMAL_TERMINATION), and reread during a shutdown is refused. */
 START_TEST(test_update_waiting_and_shutdown)
@@ -701,6 +752,7 @@ static Suite *xmlrpc_suite(void)
     tcase_add_test(tc, test_reread_update);
     tcase_add_test(tc, test_update_waiting_and_shutdown);
     tcase_add_test(tc, test_restart_all);
+    tcase_add_test(tc, test_clear_logs);
     suite_add_tcase(s, tc);
     tc = tcase_create("python");
     tcase_set_timeout(tc, 60);
