@@ -98,20 +98,27 @@ tend_conf rt 1
 "$TEND_BIN" -c "$D/rt.ini" >"$D/rt.log" 2>&1 &
 TP=$!; PIDS="$PIDS $TP"
 ready "$D/rt.sock" || die "tend's socket did not answer (see nothing: $(tail -n 1 "$D/rt.log"))"
-SOCKS="$D/rt.sock"
+SOCKS="$D/rt.sock"; SPIDS="$TP"
 if [ -n "$SUPD" ]; then
     supd_conf
     "$SUPD" -n -c "$D/supd.conf" >"$D/supd.out" 2>&1 &
     SP=$!; PIDS="$PIDS $SP"
-    if ready "$D/supd.sock"; then SOCKS="$SOCKS $D/supd.sock"; else echo "xmlrpc.sh: supervisord did not answer" >&2; fi
+    if ready "$D/supd.sock"; then SOCKS="$SOCKS $D/supd.sock"; SPIDS="$SPIDS $SP"; else echo "xmlrpc.sh: supervisord did not answer" >&2; fi
 else
     echo "xmlrpc.sh: supervisord not installed: tend alone" >&2
 fi
 echo "xmlrpc.sh: getAllProcessInfo, $N programs, $ROUNDS rounds" >&2
 # shellcheck disable=SC2086
-RT=$(python3 - "$ROUNDS" $SOCKS <<'EOF'
+RT=$(python3 - "$ROUNDS" "$SPIDS" $SOCKS <<'EOF'
 import socket, sys, time
-rounds, paths = int(sys.argv[1]), sys.argv[2:]
+rounds, pids, paths = int(sys.argv[1]), sys.argv[2].split(), sys.argv[3:]
+def cpu_ns(pid):  # time on a CPU, every thread (schedstat: ns)
+    import os
+    t = 0
+    for task in os.listdir("/proc/%s/task" % pid):
+        with open("/proc/%s/task/%s/schedstat" % (pid, task)) as f:
+            t += int(f.read().split()[0])
+    return t
 body = b"<?xml version='1.0'?>\n<methodCall>\n<methodName>supervisor.getAllProcessInfo</methodName>\n<params>\n</params>\n</methodCall>\n"
 req = (b"POST /RPC2 HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: gzip\r\nContent-Type: text/xml\r\n"
        b"User-Agent: Python-xmlrpc/3.11\r\nContent-Length: %d\r\n\r\n" % len(body)) + body
@@ -139,16 +146,20 @@ socks = [conn(p) for p in paths]
 for s in socks:
     for _ in range(5): call(s)        # warm up
 times = [[] for _ in paths]
+c0 = [cpu_ns(p) for p in pids]
 for _ in range(rounds):
     for i, s in enumerate(socks):
         t0 = time.perf_counter_ns(); call(s); times[i].append(time.perf_counter_ns() - t0)
-for t in times:
+c1 = [cpu_ns(p) for p in pids]
+for i, t in enumerate(times):
     t.sort()
-    print("%.3f %.3f" % (t[len(t) // 2] / 1e6, t[int(len(t) * 0.9)] / 1e6))
+    print("%.3f %.3f %.1f" % (t[len(t) // 2] / 1e6, t[int(len(t) * 0.9)] / 1e6,
+                              (c1[i] - c0[i]) / rounds / 1e3))
 EOF
 ) || die "the round-trip client failed"
 TEND_MS=$(echo "$RT" | sed -n 1p | cut -d' ' -f1); TEND_P90=$(echo "$RT" | sed -n 1p | cut -d' ' -f2)
 SUPD_MS=$(echo "$RT" | sed -n 2p | cut -d' ' -f1); SUPD_P90=$(echo "$RT" | sed -n 2p | cut -d' ' -f2)
+TEND_CPU=$(echo "$RT" | sed -n 1p | cut -d' ' -f3); SUPD_CPU=$(echo "$RT" | sed -n 2p | cut -d' ' -f3)
 for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
 for p in $PIDS; do wait "$p" 2>/dev/null; done
 PIDS=""
@@ -176,16 +187,19 @@ idle plain 0
 idle http 1
 
 RATIO=$(awk -v a="$TEND_MS" -v b="${SUPD_MS:-}" 'BEGIN { if (b == "" || b <= 0) print ""; else printf "%.3f", a / b }')
+CPU_RATIO=$(awk -v a="$TEND_CPU" -v b="${SUPD_CPU:-}" 'BEGIN { if (b == "" || b <= 0) print ""; else printf "%.3f", a / b }')
 VERDICT=$(awk -v r="$RATIO" 'BEGIN { if (r == "") print "not compared"; else print (r <= 0.25 ? "met" : "NOT met") }')
-printf '  %-36s %10s %10s\n' "getAllProcessInfo, $N programs" "median ms" "p90 ms"
-printf '  %-36s %10s %10s\n' "tend" "$TEND_MS" "$TEND_P90"
-printf '  %-36s %10s %10s\n' "supervisord" "${SUPD_MS:--}" "${SUPD_P90:--}"
-echo "  tend / supervisord: ${RATIO:--} (target <= 0.25) [$VERDICT]"
+printf '  %-36s %10s %10s %14s\n' "getAllProcessInfo, $N programs" "median ms" "p90 ms" "server CPU us"
+printf '  %-36s %10s %10s %14s\n' "tend" "$TEND_MS" "$TEND_P90" "$TEND_CPU"
+printf '  %-36s %10s %10s %14s\n' "supervisord" "${SUPD_MS:--}" "${SUPD_P90:--}" "${SUPD_CPU:--}"
+echo "  tend / supervisord: round trip ${RATIO:--} (target <= 0.25) [$VERDICT]; server CPU per call ${CPU_RATIO:--}"
+echo "  (the round trip includes the python client's own time, the same for both)"
 printf '  %-36s %10s %10s %10s\n' "tend idle $SECS s, $N programs" "RSS KB" "PSS KB" "switches"
 printf '  %-36s %10s %10s %10s\n' "no socket" "$RSS_plain" "$PSS_plain" "$CTX_plain"
 printf '  %-36s %10s %10s %10s\n' "[unix_http_server]" "$RSS_http" "$PSS_http" "$CTX_http"
 j() { if [ -n "${1:-}" ]; then printf '%s' "$1"; else printf null; fi; }
-printf '{"programs": %d, "rounds": %d, "tend_ms": %s, "tend_p90_ms": %s, "supervisord_ms": %s, "supervisord_p90_ms": %s, "ratio": %s, "target_met": %s, "idle_seconds": %d, "idle_plain": {"rss_kb": %s, "pss_kb": %s, "switches": %s}, "idle_http": {"rss_kb": %s, "pss_kb": %s, "switches": %s}}\n' \
+printf '{"programs": %d, "rounds": %d, "tend_ms": %s, "tend_p90_ms": %s, "supervisord_ms": %s, "supervisord_p90_ms": %s, "ratio": %s, "target_met": %s, "tend_cpu_us_per_call": %s, "supervisord_cpu_us_per_call": %s, "cpu_ratio": %s, "idle_seconds": %d, "idle_plain": {"rss_kb": %s, "pss_kb": %s, "switches": %s}, "idle_http": {"rss_kb": %s, "pss_kb": %s, "switches": %s}}\n' \
     "$N" "$ROUNDS" "$(j "$TEND_MS")" "$(j "$TEND_P90")" "$(j "${SUPD_MS:-}")" "$(j "${SUPD_P90:-}")" \
-    "$(j "$RATIO")" "$([ "$VERDICT" = met ] && echo true || echo false)" "$SECS" \
+    "$(j "$RATIO")" "$([ "$VERDICT" = met ] && echo true || echo false)" \
+    "$(j "$TEND_CPU")" "$(j "${SUPD_CPU:-}")" "$(j "$CPU_RATIO")" "$SECS" \
     "$(j "$RSS_plain")" "$(j "$PSS_plain")" "$(j "$CTX_plain")" "$(j "$RSS_http")" "$(j "$PSS_http")" "$(j "$CTX_http")"
