@@ -389,11 +389,22 @@ static int main_exit_code(const struct process *p)
     return 1;
 }
 
+/* A dependency whose group supervisorctl's `remove` took away is not up:
+ * its dependents wait for `add` rather than start without it. */
+static bool deps_missing(const struct supervisor *sv, const struct process *q)
+{
+    const struct process_config *c = q->next_cfg ? q->next_cfg : q->cfg;
+    size_t k = 0;
+    for (char **d = c->depends_on; d && *d; d++)
+        k++;
+    return q->ndeps < k && !sv->shutting_down;
+}
+
 static void check_all_pending(struct supervisor *sv)
 {
     for (size_t i = 0; i < sv->nprocs; i++) {
         struct process *q = sv->procs[i];
-        if (q->pending_start || q->stop_pending || q->dep_stopped)
+        if ((q->pending_start || q->stop_pending || q->dep_stopped) && !deps_missing(sv, q))
             proc_check_pending(q);
     }
 }

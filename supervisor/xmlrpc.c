@@ -427,7 +427,9 @@ int xmlrpc_decode_call(const char *body, size_t len, struct xcall *out, char *er
 
 /* ---- encoding ---- */
 
-__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-loop-distribute-patterns"))) /* keep the loop a loop */
+#endif
 void xb_add(struct xbuf *b, const char *s, size_t n)
 {
     if (b->oom)

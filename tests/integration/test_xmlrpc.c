@@ -601,6 +601,48 @@ START_TEST(test_reread_update)
 }
 END_TEST
 
+/* update of a group others depend on: its dependents are stopped first and
+ * start again only once it is back (never without it, between the remove
+ * and the add); the same for remove, then add. */
+START_TEST(test_update_dependency)
+{
+    char out[8192];
+    up("", "", "[program:db]\n" SLEEPER "[program:web]\n" SLEEPER "depends_on = db\n");
+    ck_assert_int_eq(th_wait_state(T, "web", "RUNNING", 10000), 0);
+    ck_assert_int_eq(th_config(T, NULL, SERVER "%s", "", "",
+                               "[program:db]\ncommand = sleep 1001\nstartsecs = 0\n"
+                               "[program:web]\n" SLEEPER "depends_on = db\n"), 0);
+    int rc = ctl(T, out, sizeof out, "update", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "db: stopped\ndb: updated process group\n"),
+                  "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_state(T, "web", "RUNNING", 10000), 0);
+    ck_assert_int_eq(th_wait_state(T, "db", "RUNNING", 10000), 0);
+    char *log = th_slurp(T->errlog, NULL);
+    ck_assert_ptr_nonnull(log);
+    const char *added = strstr(log, "db: added process group");
+    ck_assert_msg(added != NULL, "%s", log);
+    const char *web = strstr(added, "web: STOPPED -> STARTING");
+    const char *db = strstr(added, "db: STOPPED -> STARTING");
+    ck_assert_msg(web && db && db < web, "web must start after db is back:\n%s", log);
+    /* web did not start between the remove and the add */
+    const char *removed = strstr(log, "db: removed process group");
+    ck_assert_msg(removed && removed < added, "%s", log);
+    const char *early = strstr(removed, "web: STOPPED -> STARTING");
+    ck_assert_msg(early == web, "web started without db:\n%s", log);
+    free(log);
+
+    /* stop and remove db: web is stopped first and waits for the add */
+    rc = ctl(T, out, sizeof out, "stop", "db", NULL);
+    rc = ctl(T, out, sizeof out, "remove", "db", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "db: removed process group\n"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_stays_state(T, "web", "STOPPED", 500), 0);
+    rc = ctl(T, out, sizeof out, "add", "db", NULL);
+    ck_assert_msg(rc == 0, "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_state(T, "web", "RUNNING", 10000), 0);
+    stop_tend(T);
+}
+END_TEST
+
 /* supervisorctl reload (restart): every program restarts with the config
  * read again, as a restarted supervisord starts them; tend keeps its pid. */
 START_TEST(test_restart_all)
@@ -751,6 +793,7 @@ static Suite *xmlrpc_suite(void)
     tcase_add_test(tc, test_start_failures);
     tcase_add_test(tc, test_reread_update);
     tcase_add_test(tc, test_update_waiting_and_shutdown);
+    tcase_add_test(tc, test_update_dependency);
     tcase_add_test(tc, test_restart_all);
     tcase_add_test(tc, test_clear_logs);
     suite_add_tcase(s, tc);
