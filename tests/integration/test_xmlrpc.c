@@ -601,6 +601,89 @@ START_TEST(test_reread_update)
 }
 END_TEST
 
+/* The same supervisorctl steps against tend and the real supervisord, each
+ * with the same programs: reread, avail, add, remove, update, clear give the
+ * same output and exit status (nothing here prints a pid or a time). */
+static int both(struct th *t, const char *sdconf, char *a, char *b, size_t len, const char *a0,
+                const char *a1, const char *a2, const char *a3)
+{
+    const char *argv[10] = {SUPERVISORCTL, "-c", t->conf, a0, a1, a2, a3, NULL};
+    int rt = th_run(argv, a, len, 30000);
+    argv[2] = sdconf;
+    int rs = th_run(argv, b, len, 30000);
+    ck_assert_msg(rt == rs && !strcmp(a, b), "%s %s %s %s:\ntend (%d):\n%s\nsupervisord (%d):\n%s",
+                  a0, a1 ? a1 : "", a2 ? a2 : "", a3 ? a3 : "", rt, a, rs, b);
+    return rt;
+}
+
+static void write_supd_conf(struct th *t, const char *path, const char *programs)
+{
+    ck_assert_int_eq(th_write_file(path, false,
+        "[supervisord]\nlogfile = %s/supd.log\npidfile = %s/supd.pid\nchildlogdir = %s\n"
+        "[unix_http_server]\nfile = %s/supd.sock\n[supervisorctl]\nserverurl = unix://%s/supd.sock\n"
+        "[rpcinterface:supervisor]\n"
+        "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n%s",
+        t->dir, t->dir, t->dir, t->dir, t->dir, programs), 0);
+}
+
+START_TEST(test_same_as_supervisord)
+{
+    char a[8192], b[8192];
+    const char *supd = "/usr/bin/supervisord";
+    if (access(supd, X_OK) < 0) {
+        fprintf(stderr, "test_same_as_supervisord: %s missing (Debian's supervisor package)\n", supd);
+        ck_abort_msg("supervisord missing");
+    }
+    up("", "", GROUPS_V1);
+    const char *sdconf = th_path(T, "supd.conf");
+    write_supd_conf(T, sdconf, GROUPS_V1);
+    pid_t sp;
+    const char *argv[] = {supd, "-n", "-c", sdconf, NULL};
+    char mark[128];
+    snprintf(mark, sizeof mark, "TEND_TEST_MARK=%s", T->mark);
+    char *envp[] = {mark, "PATH=/usr/local/bin:/usr/bin:/bin", NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, th_path(T, "supd.out"), O_WRONLY | O_CREAT, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    ck_assert_int_eq(posix_spawn(&sp, supd, &fa, NULL, (char *const *)argv, envp), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    /* both up: every program RUNNING in supervisorctl's status */
+    uint64_t deadline = th_now_ms() + 20000;
+    for (;;) {
+        const char *st[] = {SUPERVISORCTL, "-c", sdconf, "status", NULL};
+        if (th_run(st, b, sizeof b, 30000) == 0 && strstr(b, "gone ") && strstr(b, "keep "))
+            break;
+        ck_assert_msg(th_now_ms() < deadline, "supervisord did not come up: %s", b);
+        th_nap(50);
+    }
+    ck_assert_int_eq(th_wait_state(T, "gone", "RUNNING", 10000), 0);
+
+    both(T, sdconf, a, b, sizeof a, "reread", NULL, NULL, NULL);
+    ck_assert_int_eq(th_config(T, NULL, SERVER "%s", "", "", GROUPS_V2), 0);
+    write_supd_conf(T, sdconf, "[program:keep]\n" SLEEPER
+                               "[program:chg]\ncommand = sleep 1001\nstartsecs = 0\n"
+                               "[program:new]\n" SLEEPER);
+    both(T, sdconf, a, b, sizeof a, "reread", NULL, NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "avail", NULL, NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "add", "new", "gone", "nosuch");
+    both(T, sdconf, a, b, sizeof a, "remove", "keep", "nosuch", NULL);
+    both(T, sdconf, a, b, sizeof a, "update", NULL, NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "reread", NULL, NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "stop", "keep", NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "remove", "keep", NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "avail", NULL, NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "add", "keep", NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "clear", "keep", "nosuch", NULL);
+    both(T, sdconf, a, b, sizeof a, "update", "nosuch", NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "shutdown", NULL, NULL, NULL);
+    ck_assert_int_eq(th_wait_exit(T, 15000), 0);
+    ck_assert_int_eq(th_wait_gone(sp, 15000), 0);
+    int st;
+    waitpid(sp, &st, 0);
+}
+END_TEST
+
 /* update of a group others depend on: its dependents are stopped first and
  * start again only once it is back (never without it, between the remove
  * and the add); the same for remove, then add. */
@@ -794,6 +877,7 @@ static Suite *xmlrpc_suite(void)
     tcase_add_test(tc, test_reread_update);
     tcase_add_test(tc, test_update_waiting_and_shutdown);
     tcase_add_test(tc, test_update_dependency);
+    tcase_add_test(tc, test_same_as_supervisord);
     tcase_add_test(tc, test_restart_all);
     tcase_add_test(tc, test_clear_logs);
     suite_add_tcase(s, tc);
