@@ -684,6 +684,34 @@ START_TEST(test_same_as_supervisord)
 }
 END_TEST
 
+/* tend -c CONF -- CMD: supervisorctl reload restarts the other programs and
+ * never the main one; remove refuses the main program's group. */
+START_TEST(test_main_program_kept)
+{
+    char out[8192];
+    const char *main_argv[] = {"--", "sleep", "1000", NULL};
+    T = th_start_args(main_argv, SERVER "%s", "", "", "[program:side]\n" SLEEPER);
+    ck_assert_int_eq(th_wait_state(T, "side", "RUNNING", 10000), 0);
+    ck_assert_int_eq(th_wait_state(T, "sleep", "RUNNING", 10000), 0);
+    pid_t side = th_pid(T, "side"), mainpid = th_pid(T, "sleep");
+    int rc = ctl(T, out, sizeof out, "reload", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "Restarted supervisord\n"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_state(T, "side", "RUNNING", 10000), 0);
+    uint64_t deadline = th_now_ms() + 10000;
+    while (th_pid(T, "side") == side || th_pid(T, "side") <= 0) {
+        ck_assert_msg(th_now_ms() < deadline, "side was not restarted");
+        th_nap(20);
+    }
+    ck_assert_int_eq(th_pid(T, "sleep"), mainpid);
+    rc = ctl(T, out, sizeof out, "remove", "sleep", NULL);
+    ck_assert_msg(rc == 1 && !strcmp(out, "ERROR: process/group still running: sleep\n"),
+                  "rc %d: %s", rc, out);
+    rc = ctl(T, out, sizeof out, "reread", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "No config updates to processes\n"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_stop(T, SIGTERM, 15000), 128 + SIGTERM); /* the main program's status */
+}
+END_TEST
+
 /* update of a group others depend on: its dependents are stopped first and
  * start again only once it is back (never without it, between the remove
  * and the add); the same for remove, then add. */
@@ -878,6 +906,7 @@ static Suite *xmlrpc_suite(void)
     tcase_add_test(tc, test_update_waiting_and_shutdown);
     tcase_add_test(tc, test_update_dependency);
     tcase_add_test(tc, test_same_as_supervisord);
+    tcase_add_test(tc, test_main_program_kept);
     tcase_add_test(tc, test_restart_all);
     tcase_add_test(tc, test_clear_logs);
     suite_add_tcase(s, tc);
