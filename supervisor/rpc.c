@@ -517,6 +517,7 @@ static void complete(struct rcall *c)
         c->fault = false;
         fault(c, RPC_FAILED, "out of memory");
     }
+    xb_reserve(&doc, c->val.len + 256);
     if (c->fault)
         xmlrpc_fault(&doc, c->fcode, c->fmsg);
     else
@@ -739,6 +740,7 @@ static void m_all_process_info(struct rcall *c, const struct xv *a, size_t n)
         if (!sv->procs[i]->removed)
             v[k++] = sv->procs[i];
     qsort(v, k, sizeof *v, lexical_cmp);
+    xb_reserve(&c->val, 64 + k * 1200); /* about what one process takes */
     xe_array_begin(&c->val);
     for (size_t i = 0; i < k; i++)
         process_info(&c->val, v[i]);
