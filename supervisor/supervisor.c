@@ -652,7 +652,10 @@ static void apply_reload(struct supervisor *sv, struct reload_plan *pl)
             continue;
         }
         pl->changed++;
-        log_info("reload: %s changed, restarting it", c->fullname);
+        if (pl->all)
+            log_info("restart: restarting %s", c->fullname);
+        else
+            log_info("reload: %s changed, restarting it", c->fullname);
         if (proc_reconfigure(p, c))
             pl->starts[pl->nstarts++] = p;
     }
