@@ -1438,6 +1438,25 @@ void capture_reopen_all(void)
     }
 }
 
+int capture_clear(const char *path, char *why, size_t whylen)
+{
+    for (struct sink *k = cs.sinks; k; k = k->next) {
+        if (!k->path || strcmp(k->path, path) || k->fd < 0)
+            continue;
+        if (ftruncate(k->fd, 0) < 0) {
+            snprintf(why, whylen, "%s", strerror(errno));
+            return -1;
+        }
+        k->size = 0;
+        return 0;
+    }
+    int fd = fs_open_log(path, O_WRONLY | O_TRUNC | O_NONBLOCK, 0644, false, why, whylen);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -1;
+    close(fd);
+    return 0;
+}
+
 void capture_flush_all(int timeout_ms)
 {
     uint64_t deadline = loop_now() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);

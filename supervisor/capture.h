@@ -113,6 +113,12 @@ void capture_reopen_all(void);
 /* At exit: read what is readable, write partial lines and buffers, waiting
  * for slow sinks at most TIMEOUT_MS in all; what is left is dropped. */
 void capture_flush_all(int timeout_ms);
+/* Empty the log file PATH (supervisorctl's clear): the open file, whoever
+ * writes it, is truncated in place (its writers append, so they go on at
+ * the new end) and rotation counts from 0; a file no program has open is
+ * truncated through fsutil's safe open; a missing one is fine. 0, or -1
+ * with the reason in WHY. */
+int capture_clear(const char *path, char *why, size_t whylen);
 
 /* Free every stream and sink (for leak checks); streams not yet released
  * are freed too, so the caller must drop its pointers. */

@@ -350,6 +350,18 @@ void log_reopen(void)
         log_error("cannot reopen %s: %s", lg.path, strerror(errno));
 }
 
+int log_clear(void)
+{
+    if (!lg.path || lg.fd < 0) {
+        errno = ENOENT;
+        return -1;
+    }
+    if (ftruncate(lg.fd, 0) < 0)
+        return -1;
+    lg.size = 0;
+    return 0;
+}
+
 void log_attach(struct loop *l)
 {
     if (lg.loop && lg.w.active)

@@ -51,6 +51,9 @@ int log_open(const char *path);
 /* Reopen the log file (SIGUSR2, logrotate); a failure is logged and the
  * old file is kept. */
 void log_reopen(void);
+/* Empty the log file in place (supervisorctl's clear; appends go on at
+ * the new end). -1 with errno: ENOENT when tend logs to no file. */
+int log_clear(void);
 /* Flush the queue from loop L from now on (NULL: stop using the loop,
  * before it is freed). */
 void log_attach(struct loop *l);

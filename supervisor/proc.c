@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -302,6 +303,31 @@ void proc_describe(const struct process *p, char *buf, size_t len)
         break;
     case PS_STOPPED:
         snprintf(buf, len, "%s", p->exit_status < 0 && !p->started_at ? "Not started" : "Stopped");
+        break;
+    }
+}
+
+void proc_describe_supervisord(const struct process *p, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    switch (p->state) {
+    case PS_RUNNING:
+    case PS_BACKOFF:
+    case PS_FATAL:
+        proc_describe(p, buf, len); /* the same words as tendctl's */
+        break;
+    case PS_STOPPED:
+    case PS_EXITED: {
+        /* supervisord: when it stopped, local time, once it ever started */
+        time_t st = p->since;
+        struct tm tm;
+        if (!p->started_at)
+            snprintf(buf, len, "Not started");
+        else if (localtime_r(&st, &tm))
+            strftime(buf, len, "%b %d %I:%M %p", &tm);
+        break;
+    }
+    default:
         break;
     }
 }

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 
+#include "capture.h"
 #include "events.h"
 #include "http.h"
 #include "log.h"
@@ -226,12 +227,11 @@ static int lookup(struct rcall *c, const char *name, char *gbuf, size_t glen,
     return -1;
 }
 
+/* supervisord's make_namespec is conf's fullname ("g:name", or "x" when
+ * group and name agree): the one name tendctl, the FIFO and XML-RPC share. */
 static void namespec(const struct process *p, char *buf, size_t len)
 {
-    if (!strcmp(p->cfg->group, p->cfg->name))
-        snprintf(buf, len, "%s", p->cfg->name);
-    else
-        snprintf(buf, len, "%s:%s", p->cfg->group, p->cfg->name);
+    snprintf(buf, len, "%s", p->cfg->fullname);
 }
 
 /* ---- parameters ---- */
@@ -518,6 +518,7 @@ static void complete(struct rcall *c)
         c->fault = false;
         fault(c, RPC_FAILED, "out of memory");
     }
+    xb_reserve(&doc, c->val.len + 256);
     if (c->fault)
         xmlrpc_fault(&doc, c->fcode, c->fmsg);
     else
@@ -601,7 +602,8 @@ static void m_supervisor_version(struct rcall *c, const struct xv *a, size_t n)
 
 static void m_identification(struct rcall *c, const struct xv *a, size_t n)
 {
-    xe_string(&c->val, "supervisor");
+    const char *id = c->rpc->sv->cfg->identifier;   /* [supervisor] identifier */
+    xe_string(&c->val, id && *id ? id : "supervisor");
 }
 
 static void m_state(struct rcall *c, const struct xv *a, size_t n)
@@ -687,31 +689,7 @@ static void process_info(struct xbuf *b, const struct process *p)
     int exitstatus = 0;
     if (p->exit_status >= 0)
         exitstatus = WIFEXITED(p->exit_status) ? WEXITSTATUS(p->exit_status) : -1;
-    switch (p->state) {
-    case PS_RUNNING:
-        proc_describe(p, desc, sizeof desc);
-        break;
-    case PS_BACKOFF:
-    case PS_FATAL:
-        if (spawnerr[0])
-            snprintf(desc, sizeof desc, "%s", spawnerr);
-        else
-            snprintf(desc, sizeof desc, "unknown error (try \"tail %s\")", p->cfg->name);
-        break;
-    case PS_STOPPED:
-    case PS_EXITED:
-        if (start) {
-            time_t st = (time_t)stop;
-            struct tm tm;
-            if (localtime_r(&st, &tm))
-                strftime(desc, sizeof desc, "%b %d %I:%M %p", &tm);
-        } else {
-            snprintf(desc, sizeof desc, "Not started");
-        }
-        break;
-    default:
-        break;
-    }
+    proc_describe_supervisord(p, desc, sizeof desc);
     xe_struct_begin(b);
     put_str_member(b, "name", p->cfg->name);
     put_str_member(b, "group", p->cfg->group);
@@ -764,6 +742,7 @@ static void m_all_process_info(struct rcall *c, const struct xv *a, size_t n)
         if (!sv->procs[i]->removed)
             v[k++] = sv->procs[i];
     qsort(v, k, sizeof *v, lexical_cmp);
+    xb_reserve(&c->val, 64 + k * 1200); /* about what one process takes */
     xe_array_begin(&c->val);
     for (size_t i = 0; i < k; i++)
         process_info(&c->val, v[i]);
@@ -785,11 +764,11 @@ static int config_name_cmp(const void *a, const void *b)
     return strcmp(p->name, q->name);
 }
 
-/* supervisord's getAllConfigInfo: every process of the configuration in
- * use (tend applies a configuration as it reads it, so inuse is true). */
+/* supervisord's getAllConfigInfo: every process of the configuration last
+ * read (reloadConfig's, else the one in use); inuse when its group runs. */
 static void m_all_config_info(struct rcall *c, const struct xv *a, size_t n)
 {
-    const struct tend_config *cfg = c->rpc->sv->cfg;
+    const struct tend_config *cfg = supervisor_group_configs(c->rpc->sv);
     const struct process_config **v = malloc((cfg->nprocs ? cfg->nprocs : 1) * sizeof *v);
     if (!v) {
         c->val.oom = true;
@@ -821,7 +800,7 @@ static void m_all_config_info(struct rcall *c, const struct xv *a, size_t n)
         xe_member_end(b);
         put_str_member(b, "group", p->group);
         put_int_member(b, "group_prio", p->order);
-        put_bool_member(b, "inuse", true);
+        put_bool_member(b, "inuse", supervisor_group_active(c->rpc->sv, p->group));
         put_bool_member(b, "killasgroup", p->killasgroup);
         put_str_member(b, "name", p->name);
         put_int_member(b, "process_prio", p->priority);
@@ -853,6 +832,128 @@ static void m_all_config_info(struct rcall *c, const struct xv *a, size_t n)
     }
     xe_array_end(b);
     free(v);
+}
+
+/* ---- reread, add, remove ---- */
+
+/* D's errors on one line, "file:line: msg; ..." (CANT_REREAD's text); its
+ * warnings go to tend's log. */
+static void diag_text(const struct conf_diags *d, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < d->n; i++) {
+        const struct conf_diag *g = &d->v[i];
+        char where[300] = "";
+        if (g->file && g->line)
+            snprintf(where, sizeof where, "%s:%d: ", g->file, g->line);
+        else if (g->file)
+            snprintf(where, sizeof where, "%s: ", g->file);
+        if (g->severity == CONF_WARNING) {
+            log_warn("reread: %s%s", where, g->msg);
+            continue;
+        }
+        if (used < len)
+            used += (size_t)snprintf(buf + used, len - used, "%s%s%s", used ? "; " : "",
+                                     where, g->msg);
+    }
+}
+
+/* reloadConfig: read the file again, apply nothing; [[added, changed,
+ * removed]] by group name, as supervisord's diff_to_active. */
+static void m_reload_config(struct rcall *c, const struct xv *a, size_t n)
+{
+    struct supervisor *sv = c->rpc->sv;
+    struct conf_diags d = {0};
+    char text[480];
+    int rc = supervisor_reread(sv, &d);
+    diag_text(&d, text, sizeof text);
+    conf_diags_free(&d);
+    if (rc < 0) {
+        log_error("reread failed: %s", text);
+        fault(c, RPC_CANT_REREAD, "%s", text);
+        return;
+    }
+    const struct tend_config *nc = supervisor_group_configs(sv);
+    struct xbuf *b = &c->val;
+    xe_array_begin(b);
+    xe_array_begin(b);
+    for (int kind = GROUP_ADDED; kind <= GROUP_REMOVED; kind++) {
+        xe_array_begin(b);
+        /* each group once, in config order (the running table's for removed) */
+        size_t m = kind == GROUP_REMOVED ? sv->nprocs : nc->nprocs;
+        for (size_t i = 0; i < m; i++) {
+            const char *g = kind == GROUP_REMOVED ? sv->procs[i]->cfg->group : nc->procs[i].group;
+            bool seen = false;
+            for (size_t j = 0; j < i && !seen; j++)
+                seen = !strcmp(g, kind == GROUP_REMOVED ? sv->procs[j]->cfg->group
+                                                        : nc->procs[j].group);
+            if (!seen && supervisor_group_diff(sv, g) == (enum group_diff)kind)
+                xe_string(b, g);
+        }
+        xe_array_end(b);
+    }
+    xe_array_end(b);
+    xe_array_end(b);
+    log_info("reread %s over XML-RPC", sv->config_path);
+}
+
+/* restart: supervisord restarts itself and so every program, with the
+ * config read again; tend restarts every program (see supervisor_restart).
+ * A config error is CANT_REREAD and changes nothing. */
+static void m_restart(struct rcall *c, const struct xv *a, size_t n)
+{
+    struct supervisor *sv = c->rpc->sv;
+    struct conf_diags d = {0};
+    char text[480];
+    log_info("restart requested over XML-RPC");
+    rpc_enter(c->rpc);
+    int rc = supervisor_restart(sv, &d);
+    rpc_leave(c->rpc);
+    diag_text(&d, text, sizeof text);
+    conf_diags_free(&d);
+    if (rc < 0) {
+        log_error("restart: %s", text);
+        fault(c, RPC_CANT_REREAD, "%s", text);
+        return;
+    }
+    xe_bool(&c->val, true);
+}
+
+static void m_add_group(struct rcall *c, const struct xv *a, size_t n)
+{
+    const char *name;
+    if (!want_string(c, &a[0], &name))
+        return;
+    rpc_enter(c->rpc);
+    int rc = supervisor_add_group(c->rpc->sv, name);
+    rpc_leave(c->rpc);
+    if (rc == 1)
+        fault(c, RPC_ALREADY_ADDED, "%s", name);
+    else if (rc == -1)
+        fault(c, RPC_BAD_NAME, "%s", name);
+    else if (rc < 0)
+        fault(c, RPC_FAILED, "out of memory");
+    else
+        xe_bool(&c->val, true);
+}
+
+static void m_remove_group(struct rcall *c, const struct xv *a, size_t n)
+{
+    const char *name;
+    if (!want_string(c, &a[0], &name))
+        return;
+    rpc_enter(c->rpc);
+    int rc = supervisor_remove_group(c->rpc->sv, name);
+    rpc_leave(c->rpc);
+    if (rc == 1)
+        fault(c, RPC_STILL_RUNNING, "%s", name);
+    else if (rc == -1)
+        fault(c, RPC_BAD_NAME, "%s", name);
+    else if (rc < 0)
+        fault(c, RPC_FAILED, "out of memory");
+    else
+        xe_bool(&c->val, true);
 }
 
 /* supervisord checks the command before it spawns: NO_FILE, NOT_EXECUTABLE. */
@@ -1351,6 +1452,84 @@ static void m_tail_log(struct rcall *c, const struct xv *a, size_t n, bool err)
 static void m_tail_stdout(struct rcall *c, const struct xv *a, size_t n) { m_tail_log(c, a, n, false); }
 static void m_tail_stderr(struct rcall *c, const struct xv *a, size_t n) { m_tail_log(c, a, n, true); }
 
+/* ---- clear ---- */
+
+/* supervisord's clearLog: NO_FILE without a logfile (or when it is gone). */
+static void m_clear_log(struct rcall *c, const struct xv *a, size_t n)
+{
+    const char *path = c->rpc->sv->cfg->logfile;
+    struct stat st;
+    if (!path || stat(path, &st) < 0) {
+        fault(c, RPC_NO_FILE, NULL);
+        return;
+    }
+    if (log_clear() < 0) {
+        fault(c, RPC_FAILED, NULL);
+        return;
+    }
+    log_info("reopening log file");     /* supervisord's words, after its clear */
+    xe_bool(&c->val, true);
+}
+
+/* Empty P's stdout and stderr log files: RPC_SUCCESS or RPC_FAILED. */
+static int clear_process(const struct process *p)
+{
+    const struct log_target *t[2] = {&p->cfg->stdout_log, &p->cfg->stderr_log};
+    int code = RPC_SUCCESS;
+    for (int k = 0; k < 2; k++) {
+        char why[256];
+        if (t[k]->kind != LOG_FILE || !t[k]->path || (k && p->cfg->redirect_stderr))
+            continue;
+        if (capture_clear(t[k]->path, why, sizeof why) < 0) {
+            log_warn("%s: cannot clear %s: %s", p->cfg->fullname, t[k]->path, why);
+            code = RPC_FAILED;
+        }
+    }
+    return code;
+}
+
+static void m_clear_process(struct rcall *c, const struct xv *a, size_t n)
+{
+    const char *name;
+    char g[256];
+    struct process *p;
+    if (!want_string(c, &a[0], &name) || lookup(c, name, g, sizeof g, &p) < 0)
+        return;
+    if (!p) {
+        fault(c, RPC_BAD_NAME, "%s", name);
+        return;
+    }
+    if (clear_process(p) != RPC_SUCCESS)
+        fault(c, RPC_FAILED, "%s", name);
+    else
+        xe_bool(&c->val, true);
+}
+
+/* Every process in start order, as supervisord's clearAllProcessLogs. */
+static void m_clear_all(struct rcall *c, const struct xv *a, size_t n)
+{
+    struct supervisor *sv = c->rpc->sv;
+    struct xbuf *b = &c->val;
+    xe_array_begin(b);
+    for (size_t i = 0; i < sv->nprocs; i++) {
+        const struct process *p = sv->procs[i];
+        if (p->removed)
+            continue;
+        char spec[512];
+        namespec(p, spec, sizeof spec);
+        int code = clear_process(p);
+        xe_struct_begin(b);
+        put_str_member(b, "name", p->cfg->name);
+        put_str_member(b, "group", p->cfg->group);
+        put_int_member(b, "status", code);
+        char text[600];
+        snprintf(text, sizeof text, "FAILED: %s", spec);
+        put_str_member(b, "description", code == RPC_SUCCESS ? "OK" : text);
+        xe_struct_end(b);
+    }
+    xe_array_end(b);
+}
+
 /* ---- system.* ---- */
 
 static void m_list_methods(struct rcall *c, const struct xv *a, size_t n);
@@ -1441,6 +1620,21 @@ static const struct method methods[] = {
     {"supervisor.readMainLog", m_read_main_log, 2, 2, "string int int",
      "Read length bytes from the main log starting at offset (an alias of readLog)"},
     {"supervisor.shutdown", m_shutdown, 0, 0, "boolean", "Shut tend down"},
+    {"supervisor.clearLog", m_clear_log, 0, 0, "boolean", "Empty tend's log file"},
+    {"supervisor.clearProcessLogs", m_clear_process, 1, 1, "boolean string",
+     "Empty a process's stdout and stderr log files"},
+    {"supervisor.clearProcessLog", m_clear_process, 1, 1, "boolean string",
+     "Empty a process's log files (an alias of clearProcessLogs)"},
+    {"supervisor.clearAllProcessLogs", m_clear_all, 0, 0, "array",
+     "Empty every process's log files"},
+    {"supervisor.restart", m_restart, 0, 0, "boolean",
+     "Restart every program with the config file read again (tend stays the same process)"},
+    {"supervisor.reloadConfig", m_reload_config, 0, 0, "array",
+     "Read the config file again; [[added, changed, removed]] groups (nothing applied)"},
+    {"supervisor.addProcessGroup", m_add_group, 1, 1, "boolean string",
+     "Add a group of the config last read and start its autostart programs"},
+    {"supervisor.removeProcessGroup", m_remove_group, 1, 1, "boolean string",
+     "Remove a stopped group from the programs in use"},
     {"supervisor.startProcess", m_start, 1, 2, "boolean string boolean",
      "Start a process (name, group:name or group:*); wait for it to be RUNNING"},
     {"supervisor.startProcessGroup", m_start_group, 1, 2, "array string boolean",

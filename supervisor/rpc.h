@@ -4,8 +4,11 @@
  * mapped onto proc's API: rpc never changes a process itself. Calls that
  * wait (startProcess with wait, stopProcess, the group and "all" forms)
  * answer from a proc observer once the state is reached; other clients are
- * served meanwhile. A method tend does not implement answers
- * UNKNOWN_METHOD, as supervisord does for any unknown name.
+ * served meanwhile. reloadConfig, addProcessGroup, removeProcessGroup and
+ * restart go through supervisor.h's group API (a config read and kept
+ * pending, applied a group at a time); clear* through capture and log. A
+ * method tend does not implement answers UNKNOWN_METHOD, as supervisord
+ * does for any unknown name.
  */
 #ifndef TEND_RPC_H
 #define TEND_RPC_H

@@ -396,11 +396,22 @@ static int main_exit_code(const struct process *p)
     return 1;
 }
 
+/* A dependency whose group supervisorctl's `remove` took away is not up:
+ * its dependents wait for `add` rather than start without it. */
+static bool deps_missing(const struct supervisor *sv, const struct process *q)
+{
+    const struct process_config *c = q->next_cfg ? q->next_cfg : q->cfg;
+    size_t k = 0;
+    for (char **d = c->depends_on; d && *d; d++)
+        k++;
+    return q->ndeps < k && !sv->shutting_down;
+}
+
 static void check_all_pending(struct supervisor *sv)
 {
     for (size_t i = 0; i < sv->nprocs; i++) {
         struct process *q = sv->procs[i];
-        if (q->pending_start || q->stop_pending || q->dep_stopped)
+        if ((q->pending_start || q->stop_pending || q->dep_stopped) && !deps_missing(sv, q))
             proc_check_pending(q);
     }
 }
@@ -580,6 +591,7 @@ struct reload_plan {
     struct process **starts;    /* to start once the table is whole */
     size_t nstarts;
     int added, changed, removed, kept;
+    bool all;                   /* restart every program but the main one */
 };
 
 static void plan_free(struct reload_plan *pl, bool with_new)
@@ -637,7 +649,8 @@ static void apply_reload(struct supervisor *sv, struct reload_plan *pl)
         /* A process that is stopping to take an earlier reload's settings
          * is compared with those. */
         const struct process_config *cur = p->next_cfg ? p->next_cfg : p->cfg;
-        if (conf_process_same(cur, c) || (p->is_main && main_same(cur, c))) {
+        if ((!pl->all || p->is_main) &&
+            (conf_process_same(cur, c) || (p->is_main && main_same(cur, c)))) {
             pl->kept++;
             if (p->next_cfg)
                 proc_reconfigure(p, c);
@@ -646,7 +659,10 @@ static void apply_reload(struct supervisor *sv, struct reload_plan *pl)
             continue;
         }
         pl->changed++;
-        log_info("reload: %s changed, restarting it", c->fullname);
+        if (pl->all)
+            log_info("restart: restarting %s", c->fullname);
+        else
+            log_info("reload: %s changed, restarting it", c->fullname);
         if (proc_reconfigure(p, c))
             pl->starts[pl->nstarts++] = p;
     }
@@ -669,22 +685,24 @@ static void apply_reload(struct supervisor *sv, struct reload_plan *pl)
             sv->main = sv->procs[i];
 }
 
-int supervisor_reload(struct supervisor *sv, struct conf_diags *d)
+/* The config file read again, checked against what a reload may not
+ * change (the main program); NULL with D saying why. */
+static struct tend_config *read_config(struct supervisor *sv, struct conf_diags *d)
 {
     if (!sv->config_path) {
         conf_diag_add(d, CONF_ERROR, NULL, 0, "no configuration file to reload (tend -- COMMAND)");
-        return -1;
+        return NULL;
     }
     if (sv->shutting_down) {
         conf_diag_add(d, CONF_ERROR, NULL, 0, "tend is shutting down");
-        return -1;
+        return NULL;
     }
     struct tend_config *nc = conf_load(sv->config_path, d);
     if (!nc)
-        return -1;
+        return NULL;
     if (sv->main_argv && conf_add_main_command(nc, sv->main_argv, d) < 0) {
         conf_free(nc);
-        return -1;
+        return NULL;
     }
     char why[512];
     const struct process_config *at = NULL;
@@ -693,10 +711,19 @@ int supervisor_reload(struct supervisor *sv, struct conf_diags *d)
                       "%s; tend never restarts its main program: restart tend to apply this",
                       why);
         conf_free(nc);
-        return -1;
+        return NULL;
     }
-    struct reload_plan pl = { .nc = nc };
-    if (plan_reload(sv, &pl) < 0) {
+    return nc;
+}
+
+static int reload(struct supervisor *sv, struct conf_diags *d, bool all)
+{
+    struct tend_config *nc = read_config(sv, d);
+    if (!nc)
+        return -1;
+    struct reload_plan pl = { .nc = nc, .all = all };
+    if (reserve((void ***)&sv->retired, sv->nretired, &sv->capretired, 2) < 0 ||
+        plan_reload(sv, &pl) < 0) {
         conf_free(nc);
         conf_diag_add(d, CONF_ERROR, NULL, 0, "out of memory; nothing changed");
         return -1;
@@ -706,7 +733,10 @@ int supervisor_reload(struct supervisor *sv, struct conf_diags *d)
     sv->reloading = true;
     apply_reload(sv, &pl);
     reload_globals(sv, nc);
-    sv->retired[sv->nretired++] = sv->cfg; /* room reserved by plan_reload */
+    sv->retired[sv->nretired++] = sv->cfg; /* room reserved above */
+    if (sv->pending) /* the whole file applies now: nothing is left pending */
+        sv->retired[sv->nretired++] = sv->pending;
+    sv->pending = NULL;
     sv->cfg = nc;
     sv->host.rundir = sv->has_rundir ? nc->rundir : NULL;
     link_table(sv);
@@ -726,6 +756,179 @@ int supervisor_reload(struct supervisor *sv, struct conf_diags *d)
     log_info("reloaded %s: %d added, %d changed, %d removed, %d unchanged", sv->config_path,
              pl.added, pl.changed, pl.removed, pl.kept);
     plan_free(&pl, false);
+    return 0;
+}
+
+int supervisor_reload(struct supervisor *sv, struct conf_diags *d)
+{
+    return reload(sv, d, false);
+}
+
+int supervisor_restart(struct supervisor *sv, struct conf_diags *d)
+{
+    log_info("restarting every program with the configuration read again");
+    return reload(sv, d, true);
+}
+
+/* ---- supervisord's reread / add / remove: a group at a time ---- */
+
+int supervisor_reread(struct supervisor *sv, struct conf_diags *d)
+{
+    if (reserve((void ***)&sv->retired, sv->nretired, &sv->capretired, 1) < 0) {
+        conf_diag_add(d, CONF_ERROR, NULL, 0, "out of memory; nothing changed");
+        return -1;
+    }
+    struct tend_config *nc = read_config(sv, d);
+    if (!nc)
+        return -1;
+    if (sv->pending) /* programs added from it may still point into it */
+        sv->retired[sv->nretired++] = sv->pending;
+    sv->pending = nc;
+    return 0;
+}
+
+const struct tend_config *supervisor_group_configs(const struct supervisor *sv)
+{
+    return sv->pending ? sv->pending : sv->cfg;
+}
+
+bool supervisor_group_active(const struct supervisor *sv, const char *group)
+{
+    for (size_t i = 0; i < sv->nprocs; i++)
+        if (!sv->procs[i]->removed && !strcmp(sv->procs[i]->cfg->group, group))
+            return true;
+    return false;
+}
+
+enum group_diff supervisor_group_diff(const struct supervisor *sv, const char *group)
+{
+    const struct tend_config *nc = supervisor_group_configs(sv);
+    size_t nnew = 0, nold = 0;
+    bool same = true;
+    for (size_t i = 0; i < nc->nprocs; i++) {
+        const struct process_config *c = &nc->procs[i];
+        if (strcmp(c->group, group))
+            continue;
+        nnew++;
+        const struct process *p = find_full(sv->procs, sv->nprocs, c->fullname);
+        if (!p || p->removed || strcmp(p->cfg->group, group)) {
+            same = false;
+            continue;
+        }
+        /* one stopping to take an earlier reload's settings has those */
+        const struct process_config *cur = p->next_cfg ? p->next_cfg : p->cfg;
+        if (!conf_process_same(cur, c) && !(p->is_main && main_same(cur, c)))
+            same = false;
+    }
+    for (size_t i = 0; i < sv->nprocs; i++)
+        if (!sv->procs[i]->removed && !strcmp(sv->procs[i]->cfg->group, group))
+            nold++;
+    if (!nold)
+        return nnew ? GROUP_ADDED : GROUP_SAME;
+    if (!nnew)
+        return GROUP_REMOVED;
+    return same && nnew == nold ? GROUP_SAME : GROUP_CHANGED;
+}
+
+/* The table's order, as conf sorts a config's programs (start order). */
+static int table_cmp(const void *a, const void *b)
+{
+    const struct process_config *p = (*(struct process *const *)a)->cfg;
+    const struct process_config *q = (*(struct process *const *)b)->cfg;
+    if (p->order != q->order)
+        return p->order < q->order ? -1 : 1;
+    int r = strcmp(p->group, q->group);
+    if (r)
+        return r;
+    if (p->priority != q->priority)
+        return p->priority < q->priority ? -1 : 1;
+    r = strcmp(p->name, q->name);
+    return r ? r : strcmp(p->fullname, q->fullname);
+}
+
+int supervisor_add_group(struct supervisor *sv, const char *group)
+{
+    struct tend_config *from = sv->pending ? sv->pending : sv->cfg;
+    size_t k = 0;
+    for (size_t i = 0; i < from->nprocs; i++)
+        k += !strcmp(from->procs[i].group, group);
+    if (!k) /* supervisord looks in the config first: BAD_NAME before ALREADY_ADDED */
+        return -1;
+    if (supervisor_group_active(sv, group))
+        return 1;
+    struct process **np = calloc(sv->nprocs + k, sizeof *np);
+    struct process **added = calloc(k, sizeof *added);
+    size_t n = 0;
+    for (size_t i = 0; np && added && i < from->nprocs; i++) {
+        struct process_config *c = &from->procs[i];
+        if (strcmp(c->group, group))
+            continue;
+        if (!(added[n] = proc_new(&sv->host, c, c->main)))
+            break;
+        n++;
+    }
+    if (n < k) {
+        for (size_t i = 0; i < n; i++)
+            proc_free(added[i]);
+        free(np);
+        free(added);
+        return -2;
+    }
+    memcpy(np, sv->procs, sv->nprocs * sizeof *np);
+    memcpy(np + sv->nprocs, added, k * sizeof *np);
+    free(sv->procs);
+    sv->procs = np;
+    sv->nprocs += k;
+    qsort(sv->procs, sv->nprocs, sizeof *sv->procs, table_cmp);
+    link_table(sv);
+    log_info("%s: added process group", group);
+    for (size_t i = 0; i < k; i++) {
+        struct process *p = added[i];
+        bool already;
+        char err[256];
+        if ((p->cfg->autostart || p->is_main) && !proc_alive(p) &&
+            proc_autostart(p, &already, err, sizeof err) < 0)
+            log_error("%s: %s", p->cfg->fullname, err);
+    }
+    free(added);
+    check_all_pending(sv);
+    statusfile_mark(sv);
+    return 0;
+}
+
+int supervisor_remove_group(struct supervisor *sv, const char *group)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < sv->nprocs; i++) {
+        struct process *p = sv->procs[i];
+        if (p->removed || strcmp(p->cfg->group, group))
+            continue;
+        /* supervisord's get_unstopped_processes: all but STOPPED, EXITED,
+         * FATAL; a start waiting for its dependencies is not stopped */
+        if (p->is_main || p->pending_start ||
+            (p->state != PS_STOPPED && p->state != PS_EXITED && p->state != PS_FATAL))
+            return 1;
+        k++;
+    }
+    if (!k)
+        return -1;
+    if (reserve((void ***)&sv->dying, sv->ndying, &sv->capdying, k) < 0)
+        return -2;
+    size_t n = 0;
+    for (size_t i = 0; i < sv->nprocs; i++) {
+        struct process *p = sv->procs[i];
+        if (p->removed || strcmp(p->cfg->group, group)) {
+            sv->procs[n++] = p;
+            continue;
+        }
+        proc_remove(p);
+        sv->dying[sv->ndying++] = p;
+    }
+    sv->nprocs = n;
+    link_table(sv);
+    log_info("%s: removed process group", group);
+    check_all_pending(sv);
+    statusfile_mark(sv);
     return 0;
 }
 
@@ -765,6 +968,8 @@ void supervisor_teardown(struct supervisor *sv)
     sv->nprocs = 0;
     for (size_t i = 0; i < sv->nretired; i++)
         conf_free(sv->retired[i]);
+    conf_free(sv->pending);
+    sv->pending = NULL;
     free(sv->retired);
     sv->retired = NULL;
     sv->nretired = sv->capretired = 0;

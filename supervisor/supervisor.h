@@ -35,6 +35,8 @@ struct supervisor {
     size_t nprocs;
     struct process **dying;      /* dropped by a reload, still stopping */
     size_t ndying, capdying;
+    struct tend_config *pending; /* read by supervisor_reread, applied a group at a
+                                  * time (supervisorctl's reread/update); NULL: cfg */
     struct tend_config **retired; /* old configs some process may still point into */
     size_t nretired, capretired;
     struct control *control;     /* NULL when running without a FIFO */
@@ -72,6 +74,32 @@ struct process *supervisor_find(struct supervisor *sv, const char *name);
 /* Read the config again and apply the difference. On error nothing changes
  * and every diagnostic is in D. Returns 0 or -1. */
 int supervisor_reload(struct supervisor *sv, struct conf_diags *d);
+
+/* supervisord's restart (supervisorctl's reload): supervisor_reload, but
+ * every program except the main one is restarted (stopped, then started
+ * with its new settings when it has autostart or was running), changed or
+ * not. tend itself stays the same process. */
+int supervisor_restart(struct supervisor *sv, struct conf_diags *d);
+
+/* supervisord's reread / add / remove (rpc.c), one group at a time.
+ * supervisor_reread reads the config file again into sv->pending without
+ * applying anything (a failure changes nothing; D says why). Groups are
+ * compared by name: a pending group that is not running is ADDED, a running
+ * one not in the pending config REMOVED, one whose programs differ CHANGED. */
+enum group_diff { GROUP_SAME, GROUP_ADDED, GROUP_CHANGED, GROUP_REMOVED };
+int supervisor_reread(struct supervisor *sv, struct conf_diags *d);
+/* The config groups are added from: the pending one, else the one in use. */
+const struct tend_config *supervisor_group_configs(const struct supervisor *sv);
+bool supervisor_group_active(const struct supervisor *sv, const char *group);
+enum group_diff supervisor_group_diff(const struct supervisor *sv, const char *group);
+/* Make GROUP's programs of the pending config and start the autostart
+ * ones: 0, -1 when that config has no GROUP, 1 when GROUP is active
+ * already, -2 when out of memory (nothing changed). */
+int supervisor_add_group(struct supervisor *sv, const char *group);
+/* Drop the active GROUP: 0, -1 when there is none, 1 when one of its
+ * programs is not stopped (STOPPED, EXITED, FATAL) or is the main program,
+ * -2 when out of memory (nothing changed). */
+int supervisor_remove_group(struct supervisor *sv, const char *group);
 /* Begin an orderly shutdown; tend exits with CODE once everything stopped
  * (the main program's status wins in main-program mode). */
 void supervisor_shutdown(struct supervisor *sv, int code, const char *why);

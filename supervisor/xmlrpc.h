@@ -58,6 +58,9 @@ struct xbuf {
 };
 
 void xb_add(struct xbuf *b, const char *s, size_t n);
+/* Room for N more bytes at once (an answer whose size is known roughly
+ * grows without copies); a failure is left for the next append. */
+void xb_reserve(struct xbuf *b, size_t n);
 void xb_puts(struct xbuf *b, const char *s);
 void xb_printf(struct xbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* S (N bytes) escaped for XML text, invalid bytes replaced. */

@@ -215,6 +215,18 @@ START_TEST(test_start_failures)
 }
 END_TEST
 
+/* getIdentification is [supervisor] identifier, as supervisord's */
+START_TEST(test_identifier)
+{
+    char out[1024];
+    T = th_start("identifier = box1\n" SERVER "[program:a]\n" SLEEPER, "", "");
+    ck_assert_int_eq(th_wait_state(T, "a", "RUNNING", 10000), 0);
+    int rc = py(T, out, sizeof out, "print('ident', s.supervisor.getIdentification())\n");
+    ck_assert_msg(rc == 0 && strstr(out, "ident box1\n"), "python: %s", out);
+    ck_assert_int_eq(th_stop(T, SIGTERM, 10000), 0);
+}
+END_TEST
+
 START_TEST(test_python_methods)
 {
     char out[16384];
@@ -498,6 +510,402 @@ START_TEST(test_tail_follow)
 }
 END_TEST
 
+/* reread, avail, add, remove, update: supervisord 4.2's outputs for the same
+ * steps (checked against the real supervisord), by group; reread applies
+ * nothing, update stops and replaces what changed; tendctl's reload applies
+ * the whole file and leaves nothing pending. */
+#define GROUPS_V1 "[program:keep]\n" SLEEPER "[program:chg]\n" SLEEPER "[program:gone]\n" SLEEPER
+#define GROUPS_V2 "[program:keep]\n" SLEEPER \
+                  "[program:chg]\ncommand = sleep 1001\nstartsecs = 0\n" \
+                  "[program:new]\n" SLEEPER "depends_on = keep\n"
+
+START_TEST(test_reread_update)
+{
+    char out[8192];
+    up("", "", GROUPS_V1);
+    ck_assert_int_eq(th_wait_state(T, "gone", "RUNNING", 10000), 0);
+    pid_t keep = th_pid(T, "keep"), chg = th_pid(T, "chg");
+    int rc = ctl(T, out, sizeof out, "reread", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "No config updates to processes\n"), "rc %d: %s", rc, out);
+
+    ck_assert_int_eq(th_config(T, NULL, SERVER "%s", "", "", GROUPS_V2), 0);
+    rc = ctl(T, out, sizeof out, "reread", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "chg: changed\ngone: disappeared\nnew: available\n"),
+                  "rc %d: %s", rc, out);
+    /* nothing applied, but avail shows the new config at once */
+    ck_assert_int_eq(th_pid(T, "chg"), chg);
+    ck_assert_int_eq(th_pid(T, "new"), -1);
+    rc = ctl(T, out, sizeof out, "avail", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out,
+                  "chg                              in use    auto      999:999\n"
+                  "keep                             in use    auto      999:999\n"
+                  "new                              avail     auto      999:999\n"),
+                  "rc %d: %s", rc, out);
+
+    /* add / remove, with supervisord's errors */
+    rc = ctl(T, out, sizeof out, "add", "new", "gone", "nosuch", "keep", NULL);
+    ck_assert_msg(rc == 1 && !strcmp(out, "new: added process group\n"
+                                          "ERROR: no such process/group: gone\n"
+                                          "ERROR: no such process/group: nosuch\n"
+                                          "ERROR: process group already active\n"),
+                  "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_state(T, "new", "RUNNING", 10000), 0);
+    rc = ctl(T, out, sizeof out, "remove", "keep", "nosuch", NULL);
+    ck_assert_msg(rc == 1 && !strcmp(out, "ERROR: process/group still running: keep\n"
+                                          "ERROR: no such process/group: nosuch\n"),
+                  "rc %d: %s", rc, out);
+    rc = py(T, out, sizeof out,
+            "print(fault(s.supervisor.addProcessGroup, 'new'))\n"
+            "print(fault(s.supervisor.addProcessGroup, 'gone'))\n"
+            "print(fault(s.supervisor.removeProcessGroup, 'keep'))\n"
+            "print(fault(s.supervisor.removeProcessGroup, 'nosuch'))\n"
+            "print(s.supervisor.reloadConfig())\n");
+    ck_assert_msg(rc == 0 && !strcmp(out, "90 ALREADY_ADDED: new\n10 BAD_NAME: gone\n"
+                                          "91 STILL_RUNNING: keep\n10 BAD_NAME: nosuch\n"
+                                          "[[[], ['chg'], ['gone']]]\n"),
+                  "rc %d: %s", rc, out);
+
+    /* update: removed groups stopped and dropped, changed ones replaced */
+    rc = ctl(T, out, sizeof out, "update", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "gone: stopped\ngone: removed process group\n"
+                                          "chg: stopped\nchg: updated process group\n"),
+                  "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_state(T, "chg", "RUNNING", 10000), 0);
+    ck_assert_int_ne(th_pid(T, "chg"), chg);
+    ck_assert_int_eq(th_pid(T, "keep"), keep);
+    ck_assert_int_eq(th_pid(T, "gone"), -1);
+    rc = ctl(T, out, sizeof out, "reread", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "No config updates to processes\n"), "rc %d: %s", rc, out);
+
+    /* a stopped group goes and comes back; its dependent keeps running */
+    pid_t newpid = th_pid(T, "new");
+    rc = ctl(T, out, sizeof out, "stop", "chg", NULL);
+    rc = ctl(T, out, sizeof out, "remove", "chg", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "chg: removed process group\n"), "rc %d: %s", rc, out);
+    rc = ctl(T, out, sizeof out, "avail", NULL);
+    ck_assert_msg(strstr(out, "chg                              avail     auto"), "%s", out);
+    rc = ctl(T, out, sizeof out, "add", "chg", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "chg: added process group\n"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_state(T, "chg", "RUNNING", 10000), 0);
+    ck_assert_int_eq(th_pid(T, "new"), newpid);
+
+    /* a config error: CANT_REREAD with its file:line, nothing pending changes */
+    ck_assert_int_eq(th_config(T, NULL, SERVER "%s", "", "",
+                               GROUPS_V2 "[program:bad]\n" SLEEPER "startretries = many\n"), 0);
+    rc = ctl(T, out, sizeof out, "reread", NULL);
+    ck_assert_msg(rc == 1 && strstr(out, "ERROR: CANT_REREAD: ") &&
+                  strstr(out, "tend.ini:") && strstr(out, "startretries"), "rc %d: %s", rc, out);
+    rc = ctl(T, out, sizeof out, "avail", NULL);
+    ck_assert_msg(!strstr(out, "bad"), "%s", out);
+
+    /* reread, then tendctl's reload applies the whole file: nothing pending */
+    ck_assert_int_eq(th_config(T, NULL, SERVER "%s", "", "", GROUPS_V2 "[program:more]\n" SLEEPER), 0);
+    rc = ctl(T, out, sizeof out, "reread", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "more: available\n"), "rc %d: %s", rc, out);
+    rc = th_ctl(T, out, sizeof out, "reload");
+    ck_assert_msg(rc == 0, "tendctl reload %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_state(T, "more", "RUNNING", 10000), 0);
+    rc = ctl(T, out, sizeof out, "reread", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "No config updates to processes\n"), "rc %d: %s", rc, out);
+    rc = ctl(T, out, sizeof out, "avail", NULL);
+    ck_assert_msg(strstr(out, "more                             in use    auto"), "%s", out);
+    stop_tend(T);
+}
+END_TEST
+
+/* The same supervisorctl steps against tend and the real supervisord, each
+ * with the same programs: reread, avail, add, remove, update, clear give the
+ * same output and exit status (nothing here prints a pid or a time). */
+static int both(struct th *t, const char *sdconf, char *a, char *b, size_t len, const char *a0,
+                const char *a1, const char *a2, const char *a3)
+{
+    const char *argv[10] = {SUPERVISORCTL, "-c", t->conf, a0, a1, a2, a3, NULL};
+    int rt = th_run(argv, a, len, 30000);
+    argv[2] = sdconf;
+    int rs = th_run(argv, b, len, 30000);
+    ck_assert_msg(rt == rs && !strcmp(a, b), "%s %s %s %s:\ntend (%d):\n%s\nsupervisord (%d):\n%s",
+                  a0, a1 ? a1 : "", a2 ? a2 : "", a3 ? a3 : "", rt, a, rs, b);
+    return rt;
+}
+
+static void write_supd_conf(struct th *t, const char *path, const char *programs)
+{
+    ck_assert_int_eq(th_write_file(path, false,
+        "[supervisord]\nlogfile = %s/supd.log\npidfile = %s/supd.pid\nchildlogdir = %s\n"
+        "[unix_http_server]\nfile = %s/supd.sock\n[supervisorctl]\nserverurl = unix://%s/supd.sock\n"
+        "[rpcinterface:supervisor]\n"
+        "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n%s",
+        t->dir, t->dir, t->dir, t->dir, t->dir, programs), 0);
+}
+
+START_TEST(test_same_as_supervisord)
+{
+    char a[8192], b[8192];
+    const char *supd = "/usr/bin/supervisord";
+    if (access(supd, X_OK) < 0) {
+        fprintf(stderr, "test_same_as_supervisord: %s missing (Debian's supervisor package)\n", supd);
+        ck_abort_msg("supervisord missing");
+    }
+    up("", "", GROUPS_V1);
+    const char *sdconf = th_path(T, "supd.conf");
+    write_supd_conf(T, sdconf, GROUPS_V1);
+    pid_t sp;
+    const char *argv[] = {supd, "-n", "-c", sdconf, NULL};
+    char mark[128];
+    snprintf(mark, sizeof mark, "TEND_TEST_MARK=%s", T->mark);
+    char *envp[] = {mark, "PATH=/usr/local/bin:/usr/bin:/bin", NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, th_path(T, "supd.out"), O_WRONLY | O_CREAT, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    ck_assert_int_eq(posix_spawn(&sp, supd, &fa, NULL, (char *const *)argv, envp), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    /* both up: every program RUNNING in supervisorctl's status */
+    uint64_t deadline = th_now_ms() + 20000;
+    for (;;) {
+        const char *st[] = {SUPERVISORCTL, "-c", sdconf, "status", NULL};
+        if (th_run(st, b, sizeof b, 30000) == 0 && strstr(b, "gone ") && strstr(b, "keep "))
+            break;
+        ck_assert_msg(th_now_ms() < deadline, "supervisord did not come up: %s", b);
+        th_nap(50);
+    }
+    ck_assert_int_eq(th_wait_state(T, "gone", "RUNNING", 10000), 0);
+
+    both(T, sdconf, a, b, sizeof a, "reread", NULL, NULL, NULL);
+    ck_assert_int_eq(th_config(T, NULL, SERVER "%s", "", "", GROUPS_V2), 0);
+    write_supd_conf(T, sdconf, "[program:keep]\n" SLEEPER
+                               "[program:chg]\ncommand = sleep 1001\nstartsecs = 0\n"
+                               "[program:new]\n" SLEEPER);
+    both(T, sdconf, a, b, sizeof a, "reread", NULL, NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "avail", NULL, NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "add", "new", "gone", "nosuch");
+    both(T, sdconf, a, b, sizeof a, "remove", "keep", "nosuch", NULL);
+    both(T, sdconf, a, b, sizeof a, "update", NULL, NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "reread", NULL, NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "stop", "keep", NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "remove", "keep", NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "avail", NULL, NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "add", "keep", NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "clear", "keep", "nosuch", NULL);
+    both(T, sdconf, a, b, sizeof a, "update", "nosuch", NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "shutdown", NULL, NULL, NULL);
+    ck_assert_int_eq(th_wait_exit(T, 15000), 0);
+    ck_assert_int_eq(th_wait_gone(sp, 15000), 0);
+    int st;
+    waitpid(sp, &st, 0);
+}
+END_TEST
+
+/* tend -c CONF -- CMD: supervisorctl reload restarts the other programs and
+ * never the main one; remove refuses the main program's group. */
+START_TEST(test_main_program_kept)
+{
+    char out[8192];
+    const char *main_argv[] = {"--", "sleep", "1000", NULL};
+    T = th_start_args(main_argv, SERVER "%s", "", "", "[program:side]\n" SLEEPER);
+    ck_assert_int_eq(th_wait_state(T, "side", "RUNNING", 10000), 0);
+    ck_assert_int_eq(th_wait_state(T, "sleep", "RUNNING", 10000), 0);
+    pid_t side = th_pid(T, "side"), mainpid = th_pid(T, "sleep");
+    int rc = ctl(T, out, sizeof out, "reload", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "Restarted supervisord\n"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_state(T, "side", "RUNNING", 10000), 0);
+    uint64_t deadline = th_now_ms() + 10000;
+    while (th_pid(T, "side") == side || th_pid(T, "side") <= 0) {
+        ck_assert_msg(th_now_ms() < deadline, "side was not restarted");
+        th_nap(20);
+    }
+    ck_assert_int_eq(th_pid(T, "sleep"), mainpid);
+    rc = ctl(T, out, sizeof out, "remove", "sleep", NULL);
+    ck_assert_msg(rc == 1 && !strcmp(out, "ERROR: process/group still running: sleep\n"),
+                  "rc %d: %s", rc, out);
+    rc = ctl(T, out, sizeof out, "reread", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "No config updates to processes\n"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_stop(T, SIGTERM, 15000), 128 + SIGTERM); /* the main program's status */
+}
+END_TEST
+
+/* update of a group others depend on: its dependents are stopped first and
+ * start again only once it is back (never without it, between the remove
+ * and the add); the same for remove, then add. */
+START_TEST(test_update_dependency)
+{
+    char out[8192];
+    up("", "", "[program:db]\n" SLEEPER "[program:web]\n" SLEEPER "depends_on = db\n");
+    ck_assert_int_eq(th_wait_state(T, "web", "RUNNING", 10000), 0);
+    ck_assert_int_eq(th_config(T, NULL, SERVER "%s", "", "",
+                               "[program:db]\ncommand = sleep 1001\nstartsecs = 0\n"
+                               "[program:web]\n" SLEEPER "depends_on = db\n"), 0);
+    int rc = ctl(T, out, sizeof out, "update", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "db: stopped\ndb: updated process group\n"),
+                  "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_state(T, "web", "RUNNING", 10000), 0);
+    ck_assert_int_eq(th_wait_state(T, "db", "RUNNING", 10000), 0);
+    char *log = th_slurp(T->errlog, NULL);
+    ck_assert_ptr_nonnull(log);
+    const char *added = strstr(log, "db: added process group");
+    ck_assert_msg(added != NULL, "%s", log);
+    const char *web = strstr(added, "web: STOPPED -> STARTING");
+    const char *db = strstr(added, "db: STOPPED -> STARTING");
+    ck_assert_msg(web && db && db < web, "web must start after db is back:\n%s", log);
+    /* web did not start between the remove and the add */
+    const char *removed = strstr(log, "db: removed process group");
+    ck_assert_msg(removed && removed < added, "%s", log);
+    const char *early = strstr(removed, "web: STOPPED -> STARTING");
+    ck_assert_msg(early == web, "web started without db:\n%s", log);
+    free(log);
+
+    /* stop and remove db: web is stopped first and waits for the add */
+    rc = ctl(T, out, sizeof out, "stop", "db", NULL);
+    rc = ctl(T, out, sizeof out, "remove", "db", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "db: removed process group\n"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_stays_state(T, "web", "STOPPED", 500), 0);
+    rc = ctl(T, out, sizeof out, "add", "db", NULL);
+    ck_assert_msg(rc == 0, "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_state(T, "web", "RUNNING", 10000), 0);
+    stop_tend(T);
+}
+END_TEST
+
+/* supervisorctl reload (restart): every program restarts with the config
+ * read again, as a restarted supervisord starts them; tend keeps its pid. */
+START_TEST(test_restart_all)
+{
+    char out[8192];
+    up("", "",
+       "[program:a]\n" SLEEPER "[program:b]\n" SLEEPER "autostart = false\n"
+       "[program:once]\ncommand = /bin/sh -c 'echo ran >> @DIR@/once.out'\nstartsecs = 0\n"
+       "autorestart = false\n");
+    ck_assert_int_eq(th_wait_state(T, "a", "RUNNING", 10000), 0);
+    ck_assert_int_eq(th_wait_state(T, "once", "EXITED", 10000), 0);
+    pid_t a = th_pid(T, "a");
+    ck_assert_int_eq(th_config(T, NULL, SERVER "%s", "", "",
+                               "[program:a]\n" SLEEPER "[program:b]\n" SLEEPER "autostart = false\n"
+                               "[program:once]\ncommand = /bin/sh -c 'echo ran >> @DIR@/once.out'\n"
+                               "startsecs = 0\nautorestart = false\n"
+                               "[program:c]\n" SLEEPER), 0);
+    int rc = ctl(T, out, sizeof out, "reload", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "Restarted supervisord\n"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_state(T, "c", "RUNNING", 10000), 0);
+    ck_assert_int_eq(th_wait_state(T, "a", "RUNNING", 10000), 0);
+    ck_assert_int_ne(th_pid(T, "a"), a);
+    ck_assert_int_eq(th_wait_file(th_path(T, "once.out"), "ran\nran\n", 10000), 0);
+    char state[32];
+    ck_assert_int_eq(th_status(T, "b", state, sizeof state, NULL, NULL, 0, NULL), 0);
+    ck_assert_str_eq(state, "STOPPED");
+    rc = ctl(T, out, sizeof out, "pid", NULL);
+    ck_assert_int_eq(atoi(out), T->pid);
+
+    /* a config error: fault 92 CANT_REREAD, nothing restarted */
+    a = th_pid(T, "a");
+    ck_assert_int_eq(th_config(T, NULL, SERVER "%s", "", "",
+                               "[program:a]\n" SLEEPER "startretries = many\n"), 0);
+    rc = py(T, out, sizeof out, "print(fault(s.supervisor.restart))\n");
+    ck_assert_msg(rc == 0 && strstr(out, "92 CANT_REREAD: ") && strstr(out, "startretries"),
+                  "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_pid(T, "a"), a);
+    stop_tend(T);
+}
+END_TEST
+
+/* supervisorctl clear: log files emptied in place (the program's next
+ * lines start the file again, no hole), clearLog for tend's own log. */
+START_TEST(test_clear_logs)
+{
+    char out[8192];
+    T = th_start("logfile = @DIR@/tend.log\n" SERVER "%s", "", "",
+                 "[program:talk]\ncommand = /bin/sh -c 'echo first; echo oops >&2; "
+                 "while :; do if [ -e @DIR@/go ]; then echo second; rm -f @DIR@/go; fi; "
+                 "sleep 0.05; done'\nstartsecs = 0\n"
+                 "stdout_logfile = @DIR@/talk.out\nstderr_logfile = @DIR@/talk.err\n"
+                 "[program:quiet]\n" SLEEPER);
+    ck_assert_int_eq(th_wait_file(th_path(T, "talk.out"), "first\n", 10000), 0);
+    ck_assert_int_eq(th_wait_file(th_path(T, "talk.err"), "oops\n", 10000), 0);
+    int rc = ctl(T, out, sizeof out, "clear", "talk", "nosuch", NULL);
+    ck_assert_msg(rc == 1 && !strcmp(out, "talk: cleared\nnosuch: ERROR (no such process)\n"),
+                  "rc %d: %s", rc, out);
+    struct stat st;
+    ck_assert_int_eq(stat(th_path(T, "talk.out"), &st), 0);
+    ck_assert_int_eq(st.st_size, 0);
+    ck_assert_int_eq(stat(th_path(T, "talk.err"), &st), 0);
+    ck_assert_int_eq(st.st_size, 0);
+    ck_assert_int_eq(th_write_file(th_path(T, "go"), false, "x"), 0);
+    ck_assert_int_eq(th_wait_file(th_path(T, "talk.out"), "second\n", 10000), 0);
+    char buf[256];
+    ck_assert_int_eq(th_read_file(th_path(T, "talk.out"), buf, sizeof buf), 7);
+    ck_assert_str_eq(buf, "second\n");
+    rc = ctl(T, out, sizeof out, "clear", "all", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "quiet: cleared\ntalk: cleared\n"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(stat(th_path(T, "talk.out"), &st), 0);
+    ck_assert_int_eq(st.st_size, 0);
+
+    ck_assert_int_eq(th_wait_file(th_path(T, "tend.log"), "talk", 10000), 0);
+    rc = py(T, out, sizeof out, "print(s.supervisor.clearLog())\n"
+                                "print(fault(s.supervisor.clearProcessLogs, 'nosuch'))\n");
+    ck_assert_msg(rc == 0 && !strcmp(out, "True\n10 BAD_NAME: nosuch\n"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_file(th_path(T, "tend.log"), "reopening log file", 10000), 0);
+    char *log = th_slurp(th_path(T, "tend.log"), NULL);
+    ck_assert_ptr_nonnull(log);
+    ck_assert_msg(!strstr(log, "talk"), "%s", log);
+    free(log);
+    stop_tend(T);
+
+    /* without a logfile: supervisord's NO_FILE */
+    th_free(T);
+    up("", "", "[program:quiet]\n" SLEEPER);
+    rc = py(T, out, sizeof out, "print(fault(s.supervisor.clearLog))\n");
+    ck_assert_msg(rc == 0 && !strcmp(out, "20 NO_FILE\n"), "rc %d: %s", rc, out);
+    stop_tend(T);
+}
+END_TEST
+
+/* A client waiting for a start when update removes the program gets its
+ * answer (ABNORMAL_TERMINATION), and reread during a shutdown is refused. */
+START_TEST(test_update_waiting_and_shutdown)
+{
+    char out[8192];
+    up("", "",
+       "[program:slow]\ncommand = sleep 1000\nstartsecs = 100\nautostart = false\n"
+       "[program:stubborn]\ncommand = /bin/sh -c 'trap \"\" TERM; while :; do sleep 1; done'\n"
+       "startsecs = 0\nstopwaitsecs = 60\n");
+    ck_assert_int_eq(th_wait_state(T, "stubborn", "RUNNING", 10000), 0);
+    /* a python client waits on startProcess('slow') in the background */
+    const char *waiter = th_path(T, "waiter.out");
+    pid_t w = fork();
+    ck_assert_int_ge(w, 0);
+    if (w == 0) {
+        char o[2048];
+        py(T, o, sizeof o, "print(fault(s.supervisor.startProcess, 'slow'))\n");
+        th_write_file(waiter, false, "%s", o);
+        _exit(0);
+    }
+    ck_assert_int_eq(th_wait_state(T, "slow", "STARTING", 10000), 0);
+    ck_assert_int_eq(th_config(T, NULL, SERVER "%s", "", "",
+                               "[program:stubborn]\ncommand = /bin/sh -c 'trap \"\" TERM; "
+                               "while :; do sleep 1; done'\nstartsecs = 0\nstopwaitsecs = 60\n"), 0);
+    int rc = ctl(T, out, sizeof out, "update", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "slow: stopped\nslow: removed process group\n"),
+                  "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_file(waiter, "40 ABNORMAL_TERMINATION: slow\n", 10000), 0);
+    int st;
+    ck_assert_int_eq(waitpid(w, &st, 0), w);
+
+    /* shutting down (stubborn holds it up): supervisord's SHUTDOWN_STATE */
+    pid_t stub = th_pid(T, "stubborn");
+    ck_assert_int_gt(stub, 0);
+    ck_assert_int_eq(kill(T->pid, SIGTERM), 0);
+    ck_assert_int_eq(th_wait_state(T, "stubborn", "STOPPING", 10000), 0);
+    rc = ctl(T, out, sizeof out, "reread", NULL);
+    ck_assert_msg(rc == 1 && strstr(out, "ERROR: supervisor shutting down"), "rc %d: %s", rc, out);
+    rc = ctl(T, out, sizeof out, "reload", NULL);
+    ck_assert_msg(rc == 1 && !strcmp(out, "ERROR: already shutting down\n"), "rc %d: %s", rc, out);
+    rc = py(T, out, sizeof out, "print(fault(s.supervisor.addProcessGroup, 'x'))\n");
+    ck_assert_msg(rc == 0 && !strcmp(out, "6 SHUTDOWN_STATE\n"), "rc %d: %s", rc, out);
+    kill(-stub, SIGKILL);
+    kill(stub, SIGKILL);
+    ck_assert_int_eq(th_wait_exit(T, 15000), 0);
+}
+END_TEST
+
 static Suite *xmlrpc_suite(void)
 {
     Suite *s = suite_create("xmlrpc");
@@ -506,11 +914,19 @@ static Suite *xmlrpc_suite(void)
     tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_add_test(tc, test_supervisorctl_commands);
     tcase_add_test(tc, test_start_failures);
+    tcase_add_test(tc, test_reread_update);
+    tcase_add_test(tc, test_update_waiting_and_shutdown);
+    tcase_add_test(tc, test_update_dependency);
+    tcase_add_test(tc, test_same_as_supervisord);
+    tcase_add_test(tc, test_main_program_kept);
+    tcase_add_test(tc, test_restart_all);
+    tcase_add_test(tc, test_clear_logs);
     suite_add_tcase(s, tc);
     tc = tcase_create("python");
     tcase_set_timeout(tc, 60);
     tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_add_test(tc, test_python_methods);
+    tcase_add_test(tc, test_identifier);
     tcase_add_test(tc, test_auth);
     suite_add_tcase(s, tc);
     tc = tcase_create("robustness");
