@@ -1108,6 +1108,7 @@ static void stopped(struct process *p, const char *what)
     }
     /* observers of STOPPED see that it is coming back */
     p->pending_start = again;
+    p->pending_at = loop_now();
     set_state(p, PS_STOPPED, "%s", what);
     if (again && p->state == PS_STOPPED && p->pending_start) {
         /* (unless a check nested in the notification started it already) */
@@ -1271,6 +1272,7 @@ static void on_timer(struct loop *l, struct timer *t)
          * only fail: wait for it instead. */
         if (!deps_up(p)) {
             p->pending_start = true;
+            p->pending_at = loop_now();
             log_info("%s: waiting for its dependencies before it starts again",
                      p->cfg->fullname);
             break;
@@ -1468,6 +1470,7 @@ static void start_deps(struct process *p, bool asked)
 static void start_or_wait(struct process *p, bool asked)
 {
     p->pending_start = true;
+    p->pending_at = loop_now();
     start_deps(p, asked); /* may start P itself, from a nested check */
     if (!p->pending_start)
         return;
@@ -1709,9 +1712,20 @@ static bool coming_up(const struct process *q)
     return true;
 }
 
+/* Q failed since SINCE (monotonic ms): it was spawned since and exited
+ * unexpectedly (a crash loop would otherwise keep a waiting start waiting
+ * for ever), or its own pending start gave up for such a failure. */
+static bool failed_since(const struct process *q, uint64_t since)
+{
+    if (q->gave_up_at && q->gave_up_at >= since)
+        return true;
+    return q->state == PS_EXITED && q->started_at >= since && !proc_finished_ok(q);
+}
+
 /* Called by the owner after any change: pending starts whose dependencies
- * are now up (or FATAL), pending stops whose dependents are now down, and
- * programs stopped for a dependency that is back. */
+ * are now up (or FATAL, or failed while they waited), pending stops whose
+ * dependents are now down, and programs stopped for a dependency that is
+ * back. */
 void proc_check_pending(struct process *p)
 {
     struct proc_host *h = p->host;
@@ -1720,10 +1734,12 @@ void proc_check_pending(struct process *p)
         p->dep_stopped = false;
     }
     if (p->pending_start) {
-        const struct process *fatal = NULL, *down = NULL;
-        for (size_t i = 0; i < p->ndeps && !fatal; i++) {
+        const struct process *fatal = NULL, *down = NULL, *failed = NULL;
+        for (size_t i = 0; i < p->ndeps && !fatal && !failed; i++) {
             const struct process *q = p->deps[i];
-            if (q == p || coming_up(q))
+            if (q != p && failed_since(q, p->pending_at))
+                failed = q;
+            if (q == p || failed || coming_up(q))
                 continue;
             if (q->state == PS_FATAL)
                 fatal = q;
@@ -1733,6 +1749,17 @@ void proc_check_pending(struct process *p)
         if (fatal) {
             p->pending_start = false;
             set_state(p, PS_FATAL, "its dependency %s is FATAL", fatal->cfg->fullname);
+        } else if (failed) {
+            /* it was up or on its way and went down again: answer whoever
+             * waits now, and come back with it (dep_stopped) */
+            timer_disarm(h->loop, &p->timer);
+            p->pending_start = false;
+            p->dep_stopped = true;
+            p->gave_up_at = loop_now();
+            if (!p->gave_up_at)
+                p->gave_up_at = 1;
+            set_state(p, PS_STOPPED, "its dependency %s failed while it waited",
+                      failed->cfg->fullname);
         } else if (down) {
             /* stopped on request and nothing brings it back: do not wait
              * forever, and do not fight the stop; come back with it */

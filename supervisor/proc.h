@@ -111,6 +111,9 @@ struct process {
     bool restart_after_stop;   /* start again once stopped (restart, reload) */
     bool is_main;
     bool pending_start;        /* start once its dependencies are up */
+    uint64_t pending_at;       /* monotonic ms pending_start was last set */
+    uint64_t gave_up_at;       /* monotonic ms a pending start last failed for a
+                                  dependency that failed while it waited (0: never) */
     bool stop_pending;         /* stop once its dependents are down */
     bool dep_stopped;          /* stopped by tend for a dependency: start when it is up */
     bool held;                 /* stopped on request: no automatic start starts it

@@ -603,6 +603,37 @@ START_TEST(test_pending_start_fails_when_dependency_stopped)
 }
 END_TEST
 
+/* A start that waits on a dependency in a crash loop: the dependency comes
+ * up and goes down again while the start waits, so the start fails at once
+ * (down the chain too: mid was started for web and gave up) rather than
+ * waiting for all of them to be up at the same moment, which may never be.
+ * Found by the torture test: `restart` hung 30 s. */
+START_TEST(test_pending_start_fails_when_dependency_crashes)
+{
+    /* slow stays STARTING for 60 s: mid can only wait, and db keeps crashing */
+    struct th *t = th_start("[program:db]\ncommand = %s 12\nstartsecs = 0\n"
+                            "[program:slow]\ncommand = sleep 3038\nstartsecs = 60\n"
+                            "[program:mid]\ncommand = sleep 3036\nstartsecs = 0\n"
+                            "autostart = false\ndepends_on = db, slow\n"
+                            "[program:web]\ncommand = sleep 3037\nstartsecs = 0\n"
+                            "autostart = false\ndepends_on = mid\n",
+                            th_helper("exitwith"));
+    ck_assert_int_eq(th_wait_file(t->errlog, "db: RUNNING -> EXITED", WAIT), 0);
+    int rc = th_ctl(t, out, sizeof out, "-t 20 start web");
+    ck_assert_msg(rc == 1 && strstr(out, "its dependency mid failed while it waited"),
+                  "start web: %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_file(t->errlog, "mid: STOPPED -> STOPPED (its dependency db failed "
+                                             "while it waited)", WAIT), 0);
+    struct th_proc w;
+    ck_assert_int_eq(th_proc(t, "web", &w), 0);
+    ck_assert_str_eq(w.state, "STOPPED");
+    ck_assert_int_eq(th_proc(t, "mid", &w), 0);
+    ck_assert_str_eq(w.state, "STOPPED");
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    th_free(t);
+}
+END_TEST
+
 /* A reload that gives a running program a new dependency: the new edge
  * counts at once (stopping the dependency stops it). Found by the torture
  * test: edges were resolved from the settings the program ran with. */
@@ -681,6 +712,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_reload_main_dependency_names_change);
     tcase_add_test(tc, test_pending_start_chain_stopped);
     tcase_add_test(tc, test_waiting_client_of_removed_program);
+    tcase_add_test(tc, test_pending_start_fails_when_dependency_crashes);
     suite_add_tcase(s, tc);
     return s;
 }
