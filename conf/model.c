@@ -369,7 +369,8 @@ void conf_dump(const struct tend_config *c, FILE *out)
     }
     for (size_t i = 0; i < c->nprocs; i++) {
         const struct process_config *p = &c->procs[i];
-        fprintf(out, "\n[process %s]\n", p->fullname);
+        /* a listener is its own kind of process (as supervisord's pools) */
+        fprintf(out, "\n[%s %s]\n", p->listener ? "eventlistener" : "process", p->fullname);
         fprintf(out, "program = %s\ngroup = %s\nname = %s\n", p->program, p->group, p->name);
         if (p->file)
             fprintf(out, "defined_at = %s:%d\n", p->file, p->line);

@@ -37,6 +37,16 @@ START_TEST(test_listener_model)
     /* listeners start first: sorted before the program */
     ck_assert_str_eq(c->procs[0].program, "l");
     ck_assert(!conf_process_same(l, m));
+    /* --check -v: listeners are their own kind, not [process x] */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    conf_dump(c, f);
+    fclose(f);
+    ck_assert_msg(strstr(buf, "\n[eventlistener l:l_0]\n") && strstr(buf, "\n[eventlistener m]\n") &&
+                  strstr(buf, "\n[process p]\n") && !strstr(buf, "[process l:") &&
+                  !strstr(buf, "[process m]"), "%s", buf);
+    free(buf);
     conf_free(c);
 }
 END_TEST
