@@ -501,6 +501,39 @@ START_TEST(test_process_communication)
 }
 END_TEST
 
+/* A reload that turns capture mode on restarts the program with it; one
+ * that removes the program ends its events. */
+START_TEST(test_reload_capture)
+{
+#define REPORTER "[program:p]\ncommand = /bin/sh -c 'printf \"<!--XSUPERVISOR:BEGIN-->%s" \
+                 "<!--XSUPERVISOR:END-->\\n\"; exec sleep 100'\nstartsecs = 0\n" \
+                 "stdout_logfile = @DIR@/p%s.log\n"
+    start(LISTENER("l", "ok", "PROCESS_COMMUNICATION", "") REPORTER, "one", "1");
+    ck_assert_int_eq(th_wait_file(th_path(T, "p1.log"), "<!--XSUPERVISOR:BEGIN-->one", 10000),
+                     0);
+    pid_t old = th_pid(T, "p");
+    ck_assert_int_eq(th_config(T, NULL, LISTENER("l", "ok", "PROCESS_COMMUNICATION", "")
+                               REPORTER "stdout_capture_maxbytes = 1KB\n", "two", "2"), 0);
+    ck_assert_int_eq(th_ctl(T, NULL, 0, "reload"), 0);
+    ck_assert_int_eq(th_wait_gone(old, 10000), 0);
+    wait_in("l.out", "PROCESS_COMMUNICATION_STDOUT", 10000);
+    expect("l.out", "PROCESS_COMMUNICATION_STDOUT",
+           th_fmt("processname:p groupname:p pid:%d\\ntwo", (int)th_pid(T, "p")));
+    ck_assert_int_eq(th_wait_file(th_path(T, "p2.log"), "\n", 5000), 0);
+    char *log = th_slurp(th_path(T, "p2.log"), NULL);
+    ck_assert_str_eq(log, "\n");
+    free(log);
+    ck_assert_int_eq(count_lines("l.out", "one"), 0);
+    ck_assert_int_eq(th_config(T, NULL, LISTENER("l", "ok", "PROCESS_COMMUNICATION", "")), 0);
+    pid_t p = th_pid(T, "p");
+    ck_assert_int_eq(th_ctl(T, NULL, 0, "reload"), 0);
+    ck_assert_int_eq(th_wait_gone(p, 10000), 0);
+    ck_assert_int_eq(th_stop(T, SIGTERM, 10000), 0);
+    ck_assert_int_eq(count_lines("l.out", "PROCESS_COMMUNICATION_STDOUT"), 1);
+#undef REPORTER
+}
+END_TEST
+
 /* Output that is not UTF-8: supervisord's "Undecodable: b'...'", with len
  * counting it (the listener reads exactly len characters); UTF-8 text is
  * counted in characters. */
@@ -662,7 +695,8 @@ START_TEST(test_stdin_pipe_restart)
     ck_assert_int_eq(th_run(a2, out, sizeof out, 30000), 0);
     ck_assert_int_eq(th_wait_file(th_path(T, "got"), "fresh\n", 5000), 0);
     char *got = th_slurp(th_path(T, "got"), NULL);
-    ck_assert_str_eq(got, "fresh\n");
+    ck_assert_msg(got && !strcmp(got, "fresh\n"), "the new run got %zu bytes, not 'fresh\\n'",
+                  got ? strlen(got) : 0);
     free(got);
     ck_assert_int_eq(th_stop(T, SIGTERM, 10000), 0);
 }
@@ -801,6 +835,7 @@ static Suite *events_suite(void)
     tcase_add_test(tc, test_main_program);
     tcase_add_loop_test(tc, test_process_log, 0, (int)(sizeof log_keys / sizeof *log_keys));
     tcase_add_test(tc, test_process_communication);
+    tcase_add_test(tc, test_reload_capture);
     tcase_add_test(tc, test_undecodable);
     tcase_add_test(tc, test_listener_stdout_logged);
     tcase_add_test(tc, test_two_clients_one_program);
