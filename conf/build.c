@@ -60,13 +60,14 @@ static const char *const program_keys[] = {
     "ready", "main", "stdin", "stdout_logfile", "stderr_logfile", "stdout_logfile_maxbytes",
     "stdout_logfile_backups", "stderr_logfile_maxbytes", "stderr_logfile_backups",
     "redirect_stderr", "log_prefix", "stdout_events_enabled", "stderr_events_enabled",
+    "stdout_capture_maxbytes", "stderr_capture_maxbytes",
     "rlimit_nofile", "rlimit_nproc", "rlimit_core", "rlimit_as", "rlimit_data", "rlimit_stack",
     "rlimit_memlock", "rlimit_fsize", "rlimit_cpu", "nice", "oom_score_adj", "memory_limit",
     "memory_check_interval", "memory_max", "memory_high", "pids_max", "cpu_max", "cpu_weight",
     NULL,
 };
 static const char *const program_ignored[] = {
-    "stdout_capture_maxbytes", "stderr_capture_maxbytes", "serverurl", NULL,
+    "serverurl", NULL,
 };
 static const char *const group_keys[] = {"programs", "priority", NULL};
 /* [eventlistener:x]: a program's keys and these (issue 17) */
@@ -529,6 +530,12 @@ static void assign_groups(struct build *b)
                 continue;
             }
             struct program *p = &b->progs[i];
+            if (p->listener) {      /* supervisord: "names unknown program" */
+                cf_diag_once(b->d, CONF_ERROR, g->file, line,
+                             "[group:%s] lists '%s', which is an [eventlistener:%s]: a group "
+                             "holds programs only (as in supervisord)", g->name, pn, pn);
+                continue;
+            }
             if (p->group >= 0 && (size_t)p->group != gi) {
                 const struct group_config *o = &c->groups[p->group];
                 cf_diag_once(b->d, CONF_ERROR, g->file, line,
@@ -759,6 +766,10 @@ static void program_key(struct build *b, const struct cf_section *s, const struc
         struct log_target *l = k[3] == 'o' ? &p->stdout_log : &p->stderr_log;
         if (cf_parse_size(v, &l->maxbytes) < 0)
             bad_value(b, kv, v, "a size such as 50MB, 512KB or 1GB");
+    } else if (!strcmp(k, "stdout_capture_maxbytes") || !strcmp(k, "stderr_capture_maxbytes")) {
+        struct log_target *l = k[3] == 'o' ? &p->stdout_log : &p->stderr_log;
+        if (cf_parse_size(v, &l->capture_maxbytes) < 0)
+            bad_value(b, kv, v, "a size such as 1MB or 0 (off)");
     }
 }
 

@@ -100,6 +100,9 @@ struct log_target {
     bool syslog;           /* stdout_syslog / stderr_syslog */
     bool events;           /* stdout_events_enabled / stderr_events_enabled: PROCESS_LOG
                               events (issue 17); an inherit target is then captured */
+    uint64_t capture_maxbytes; /* stdout_capture_maxbytes / stderr_: > 0 turns on
+                              supervisord's capture mode (PROCESS_COMMUNICATION events;
+                              supervisor/commcap.h); captured like events */
     char *syslog_socket;   /* when syslog: [supervisor] syslog_socket, else NULL */
 };
 

@@ -250,7 +250,8 @@ static bool log_eq(const struct log_target *a, const struct log_target *b)
     return a->kind == b->kind && str_eq(a->path, b->path) && a->maxbytes == b->maxbytes &&
            a->backups == b->backups && a->is_auto == b->is_auto && a->stamp == b->stamp &&
            a->format == b->format && a->syslog == b->syslog &&
-           str_eq(a->syslog_socket, b->syslog_socket) && a->events == b->events;
+           str_eq(a->syslog_socket, b->syslog_socket) && a->events == b->events &&
+           a->capture_maxbytes == b->capture_maxbytes;
 }
 
 

@@ -121,7 +121,7 @@ struct capture {
     struct logfmt *fmt;           /* formatted stream, else NULL */
     struct slog *slog;            /* syslog destination, else NULL */
     char *tag;                    /* syslog tag: the process name */
-    void (*tap)(void *, const char *, size_t);  /* capture_tap, else NULL */
+    size_t (*tap)(void *, char *, size_t, size_t);  /* capture_tap, else NULL */
     void *tap_arg;
     void (*tap_free)(void *);
 };
@@ -1067,7 +1067,7 @@ static bool lines_read(struct capture *s)
         ssize_t n = read(s->fd, s->buf + s->len, STREAM_BUF - s->len);
         if (n > 0) {
             if (s->tap)
-                s->tap(s->tap_arg, s->buf + s->len, (size_t)n);
+                n = (ssize_t)s->tap(s->tap_arg, s->buf + s->len, (size_t)n, STREAM_BUF - s->len);
             s->len += (size_t)n;
             if (!s->waiting)
                 stream_push(s);
@@ -1103,7 +1103,8 @@ static bool bulk_read(struct capture *s)
         ssize_t n = read(s->fd, cs.bulk + s->len, BULK_BUF);
         if (n > 0) {
             if (s->tap)
-                s->tap(s->tap_arg, cs.bulk + s->len, (size_t)n);
+                n = (ssize_t)s->tap(s->tap_arg, cs.bulk + s->len, (size_t)n,
+                                    STREAM_BUF + BULK_BUF - s->len);
             size_t have = s->len + (size_t)n;
             size_t pos = fmt_lines(s, cs.bulk, have);
             memcpy(s->buf, cs.bulk + pos, have - pos);
@@ -1191,9 +1192,12 @@ static bool raw_read(struct capture *s)
         while ((n > 0 && (have += (size_t)n) < SCRATCH) || (n < 0 && errno == EINTR));
         int read_errno = errno; /* file_write below may change errno */
         if (have) {
+            size_t got = have;
             if (s->tap)
-                s->tap(s->tap_arg, cs.scratch, have);
-            file_write(k, cs.scratch, have);
+                have = s->tap(s->tap_arg, cs.scratch, have, SCRATCH);
+            if (have)
+                file_write(k, cs.scratch, have);
+            have = got;
             if (have >= budget)
                 return true;
             budget -= have;
@@ -1229,7 +1233,7 @@ static void stream_on_readable(struct loop *l, struct watch *w, uint32_t events)
         stream_free(s);
 }
 
-void capture_tap(struct capture *cap, void (*fn)(void *arg, const char *buf, size_t n),
+void capture_tap(struct capture *cap, size_t (*fn)(void *arg, char *buf, size_t n, size_t room),
                  void *arg, void (*free_arg)(void *arg))
 {
     if (cap->tap_free)
@@ -1333,9 +1337,9 @@ int capture_prepare(const struct log_target *t, const char *name, bool prefix, i
     *child_fd = -1;
     /* NONE with events: read (for the events) into the null sink */
     bool formatted = t->stamp != LOG_STAMP_NONE || t->format == LOG_FORMAT_JSON || t->syslog ||
-                     (t->events && t->kind == LOG_NONE);
+                     ((t->events || t->capture_maxbytes) && t->kind == LOG_NONE);
     struct log_target tt;
-    if ((formatted || t->events) && t->kind == LOG_INHERIT) {
+    if ((formatted || t->events || t->capture_maxbytes) && t->kind == LOG_INHERIT) {
         /* stamping or JSON needs the lines: through tend to the same place */
         tt = *t;
         tt.kind = which == 1 ? LOG_STDOUT : LOG_STDERR;
@@ -1345,7 +1349,7 @@ int capture_prepare(const struct log_target *t, const char *name, bool prefix, i
         *child_fd = which;
         return 0;
     }
-    if (t->kind == LOG_NONE && !t->syslog && !t->events) {
+    if (t->kind == LOG_NONE && !t->syslog && !t->events && !t->capture_maxbytes) {
         int fd = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0) {
             snprintf(err, errlen, "cannot open /dev/null: %s", strerror(errno));

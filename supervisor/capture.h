@@ -93,12 +93,14 @@ void capture_setup(struct loop *l);
 int capture_prepare(const struct log_target *t, const char *name, bool prefix, int which,
                     struct capture **cap, int *child_fd, char *err, size_t errlen);
 
-/* PROCESS_LOG events (issue 17): FN(ARG, BUF, N) gets every chunk read
- * from the stream's pipe, as read, before it goes to the sink (a tapped
- * stream is read, never spliced); FREE_ARG(ARG) once the stream is freed.
- * A target with events = true is always captured (inherit goes through
- * tend to the same place; NONE is read and dropped). */
-void capture_tap(struct capture *cap, void (*fn)(void *arg, const char *buf, size_t n),
+/* PROCESS_LOG / PROCESS_COMMUNICATION events (issue 17): FN(ARG, BUF, N,
+ * ROOM) gets every chunk read from the stream's pipe, as read, before it
+ * goes to the sink (a tapped stream is read, never spliced); it may rewrite
+ * BUF with up to ROOM (>= N) bytes and returns how many go to the sink.
+ * FREE_ARG(ARG) once the stream is freed. A target with events = true or
+ * capture_maxbytes > 0 is always captured (inherit goes through tend to the
+ * same place; NONE is read and dropped). */
+void capture_tap(struct capture *cap, size_t (*fn)(void *arg, char *buf, size_t n, size_t room),
                  void *arg, void (*free_arg)(void *arg));
 
 /* The run this stream belongs to is over (child exited or spawn failed).

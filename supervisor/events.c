@@ -347,6 +347,8 @@ static void parse(struct events *ev, struct listener *l)
 static void on_output(void *arg, struct process *p, const char *buf, size_t n)
 {
     struct events *ev = arg;
+    /* supervisord logs a listener's output at debug level */
+    log_debug("'%s' stdout output:\n%.*s", p->cfg->name, (int)(n < 65536 ? n : 65536), buf);
     struct listener *l = find_listener(ev, p);
     if (!l)
         return;
@@ -364,31 +366,127 @@ static void on_output(void *arg, struct process *p, const char *buf, size_t n)
     }
 }
 
-/* PROCESS_LOG_STDOUT / _STDERR: a chunk as captured. */
-static void on_log(void *arg, const char *name, const char *group, pid_t pid, int which,
-                   const char *buf, size_t n)
+/* Strict UTF-8, as Python's bytes.decode('utf-8') takes it (no overlongs,
+ * surrogates or code points past U+10FFFF). */
+static bool utf8_valid(const unsigned char *s, size_t n)
 {
-    struct events *ev = arg;
-    int type = which == 1 ? EV_PLOG_OUT : EV_PLOG_ERR;
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t k;
+        unsigned char lo = 0x80, hi = 0xbf;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xc2 && c <= 0xdf) {
+            k = 1;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            k = 2;
+            if (c == 0xe0)
+                lo = 0xa0;
+            else if (c == 0xed)
+                hi = 0x9f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            k = 3;
+            if (c == 0xf0)
+                lo = 0x90;
+            else if (c == 0xf4)
+                hi = 0x8f;
+        } else {
+            return false;
+        }
+        if (i + k >= n)
+            return false;
+        if (s[i + 1] < lo || s[i + 1] > hi)
+            return false;
+        for (size_t j = 2; j <= k; j++)
+            if ((s[i + j] & 0xc0) != 0x80)
+                return false;
+        i += k + 1;
+    }
+    return true;
+}
+
+/* HEAD then the data as supervisord's payload() shows it: the text, or,
+ * when it is not UTF-8, "Undecodable: " and Python's repr() of the bytes
+ * (so len counts what is sent). Malloc'ed, its length in *LEN. */
+static char *with_data(const char *head, size_t hn, const char *buf, size_t n, size_t *len)
+{
+    if (utf8_valid((const unsigned char *)buf, n)) {
+        char *msg = malloc(hn + n + 1);
+        if (msg) {
+            memcpy(msg, head, hn);
+            memcpy(msg + hn, buf, n);
+            *len = hn + n;
+        }
+        return msg;
+    }
+    char *msg = malloc(hn + 20 + 4 * n);
+    if (!msg)
+        return NULL;
+    bool sq = memchr(buf, '\'', n) && !memchr(buf, '"', n);
+    char q = sq ? '"' : '\'';
+    size_t k = hn;
+    memcpy(msg, head, hn);
+    k += (size_t)sprintf(msg + k, "Undecodable: b%c", q);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if (c == (unsigned char)q || c == '\\') {
+            msg[k++] = '\\';
+            msg[k++] = (char)c;
+        } else if (c == '\t' || c == '\n' || c == '\r') {
+            msg[k++] = '\\';
+            msg[k++] = c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
+        } else if (c < 0x20 || c >= 0x7f) {
+            k += (size_t)sprintf(msg + k, "\\x%02x", c);
+        } else {
+            msg[k++] = (char)c;
+        }
+    }
+    msg[k++] = q;
+    *len = k;
+    return msg;
+}
+
+/* PROCESS_LOG_* (WHICH > 0: a chunk as captured) and PROCESS_COMMUNICATION_*
+ * (COMM: a capture between the tokens). */
+static void data_event(struct events *ev, bool comm, const char *name, const char *group,
+                       pid_t pid, int which, const char *buf, size_t n)
+{
+    int type = comm ? (which == 1 ? EV_PCOMM_OUT : EV_PCOMM_ERR)
+                    : (which == 1 ? EV_PLOG_OUT : EV_PLOG_ERR);
     bool wanted = false;
     for (size_t i = 0; i < ev->npools && !wanted; i++)
         wanted = subscribed(ev->pools[i].mask, type);
     if (!wanted)
         return;
     char head[600];
-    int hn = snprintf(head, sizeof head, "processname:%s groupname:%s pid:%d channel:%s\n",
-                      name, group, (int)pid, which == 1 ? "stdout" : "stderr");
+    int hn = comm ? snprintf(head, sizeof head, "processname:%s groupname:%s pid:%d\n", name,
+                             group, (int)pid)
+                  : snprintf(head, sizeof head, "processname:%s groupname:%s pid:%d channel:%s\n",
+                             name, group, (int)pid, which == 1 ? "stdout" : "stderr");
     if (hn < 0 || (size_t)hn >= sizeof head)
         return;
-    char *msg = malloc((size_t)hn + n);
+    size_t len = 0;
+    char *msg = with_data(head, (size_t)hn, buf, n, &len);
     if (!msg) {
         log_error("out of memory: %s event dropped", conf_event_types[type]);
         return;
     }
-    memcpy(msg, head, (size_t)hn);
-    memcpy(msg + hn, buf, n);
-    emit(ev, type, msg, (size_t)hn + n);
+    emit(ev, type, msg, len);
     free(msg);
+}
+
+static void on_log(void *arg, const char *name, const char *group, pid_t pid, int which,
+                   const char *buf, size_t n)
+{
+    data_event(arg, false, name, group, pid, which, buf, n);
+}
+
+static void on_comm(void *arg, const char *name, const char *group, pid_t pid, int which,
+                    const char *buf, size_t n)
+{
+    data_event(arg, true, name, group, pid, which, buf, n);
 }
 
 static int add_listener(struct events *ev, struct process *p)
@@ -549,6 +647,7 @@ struct events *events_new(struct proc_host *h, const char *identifier)
     proc_observe(h, on_proc, ev);
     h->on_output = on_output;
     h->on_log = on_log;
+    h->on_comm = on_comm;
     h->output_arg = ev;
     return ev;
 }
@@ -570,6 +669,7 @@ void events_free(struct events *ev)
     proc_unobserve(ev->host, on_proc, ev);
     ev->host->on_output = NULL;
     ev->host->on_log = NULL;
+    ev->host->on_comm = NULL;
     for (size_t i = 0; i < ev->nls; i++) {
         drop_event(ev->ls[i]);
         free(ev->ls[i]);

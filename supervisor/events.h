@@ -3,8 +3,12 @@
  * Events are born in one place each: process state events from proc's
  * observers (the single place states change), supervisor state and group
  * events from the supervisor's start-up, reload and shutdown, TICK_* from
- * timers that exist only while some pool subscribes to them, and
- * REMOTE_COMMUNICATION from XML-RPC. Each event goes to every pool
+ * timers that exist only while some pool subscribes to them,
+ * REMOTE_COMMUNICATION from XML-RPC, PROCESS_LOG_* and
+ * PROCESS_COMMUNICATION_* from proc's capture taps (host->on_log, on_comm;
+ * capture mode is commcap.h). Data that is not UTF-8 is sent as
+ * supervisord's payload() shows it ("Undecodable: b'...'", Python's repr),
+ * and len counts characters of what is sent. Each event goes to every pool
  * ([eventlistener:x], keyed by its section name) subscribed to its type or
  * an ancestor (PROCESS_STATE, EVENT...), with one global serial shared by
  * those pools and a serial per pool; it waits in the pool's buffer of

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "commcap.h"
 #include "cgroup.h"
 #include "log.h"
 #include "notify.h"
@@ -61,7 +62,7 @@ struct process *proc_new(struct proc_host *h, struct process_config *cfg, bool i
     p->state = PS_STOPPED;
     p->exit_status = -1;
     p->since = time(NULL);
-    p->stdin_fd = p->out_fd = -1;
+    p->stdin_fd = p->out_fd = p->out_log_fd = -1;
     timer_init(&p->timer, on_timer, p);
     return p;
 }
@@ -589,6 +590,26 @@ int proc_write_stdin(struct process *p, const char *buf, size_t len)
     return 0;
 }
 
+/* A listener's stdout goes to its stdout_logfile too, as supervisord's
+ * PEventListenerDispatcher writes it to the childlog: through a capture
+ * stream (rotation, reopen, clear as for any log) fed by a pipe tend holds.
+ * That pipe never blocks tend: what does not fit is dropped, logged. */
+static void log_listener_output(struct process *p, const char *buf, size_t n)
+{
+    while (p->out_log_fd >= 0 && n) {
+        ssize_t w = write(p->out_log_fd, buf, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            log_warn("%s: %zu bytes of its stdout not logged: %s", p->cfg->fullname, n,
+                     strerror(errno));
+            return;
+        }
+        buf += w;
+        n -= (size_t)w;
+    }
+}
+
 /* A listener's stdout: everything readable now goes to host->on_output. */
 static void read_output(struct process *p)
 {
@@ -609,6 +630,7 @@ static void read_output(struct process *p)
         }
         if (p->host->on_output)
             p->host->on_output(p->host->output_arg, p, buf, (size_t)n);
+        log_listener_output(p, buf, (size_t)n);
     }
 }
 
@@ -622,6 +644,10 @@ static void on_output_readable(struct loop *l, struct watch *w, uint32_t events)
 static void close_pipes(struct process *p)
 {
     close_stdin(p);
+    if (p->out_log_fd >= 0) {
+        close(p->out_log_fd);
+        p->out_log_fd = -1;
+    }
     if (p->out_fd >= 0) {
         watch_del(p->host->loop, &p->out_watch);
         close(p->out_fd);
@@ -706,6 +732,16 @@ out:
                       p) < 0) {
             snprintf(err, errlen, "cannot watch its stdout: %s", strerror(errno));
             return -1;
+        }
+        if (c->stdout_log.kind == LOG_FILE) {
+            if (capture_prepare(&c->stdout_log, c->fullname, c->log_prefix, 1, &p->out,
+                                &p->out_log_fd, err, errlen) < 0)
+                return -1;
+            int fl = fcntl(p->out_log_fd, F_GETFL);
+            if (fl < 0 || fcntl(p->out_log_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+                snprintf(err, errlen, "cannot make a pipe non-blocking: %s", strerror(errno));
+                return -1;
+            }
         }
     } else if (capture_prepare(&c->stdout_log, c->fullname, c->log_prefix, 1, &p->out, &fd[1],
                                err, errlen) < 0) {
@@ -807,40 +843,73 @@ static void spawn_request(const struct process *p, const int fd[3], char **envp,
                                                          : c->rlimits[i].hard};
 }
 
-/* The origin of captured output for PROCESS_LOG events, owned by the
- * capture stream (which may outlive the process). */
+/* The origin of captured output for PROCESS_LOG and PROCESS_COMMUNICATION
+ * events, owned by the capture stream (which may outlive the process). */
 struct log_origin {
     struct proc_host *host;
     pid_t pid;
     int which;
+    bool events;              /* PROCESS_LOG wanted (*_events_enabled) */
+    struct commcap *cc;       /* capture mode (*_capture_maxbytes), else NULL */
     char *group;              /* points into name's allocation */
     char name[];
 };
 
-static void log_tap(void *arg, const char *buf, size_t n)
+static void origin_piece(void *arg, const char *buf, size_t n)
 {
     struct log_origin *o = arg;
-    if (o->host->on_log)
+    if (o->events && o->host->on_log)
         o->host->on_log(o->host->output_arg, o->name, o->group, o->pid, o->which, buf, n);
+}
+
+static void origin_comm(void *arg, const char *buf, size_t n)
+{
+    struct log_origin *o = arg;
+    log_debug("'%s' %s emitted a comm event", o->name, o->which == 1 ? "stdout" : "stderr");
+    if (o->host->on_comm)
+        o->host->on_comm(o->host->output_arg, o->name, o->group, o->pid, o->which, buf, n);
+}
+
+static size_t log_tap(void *arg, char *buf, size_t n, size_t room)
+{
+    static const struct commcap_ops ops = {origin_piece, origin_comm};
+    struct log_origin *o = arg;
+    if (o->cc)
+        return commcap_feed(o->cc, buf, n, room, &ops, o);
+    origin_piece(o, buf, n);
+    return n;
+}
+
+static void origin_free(void *arg)
+{
+    struct log_origin *o = arg;
+    commcap_free(o->cc);
+    free(o);
 }
 
 static void tap_events(struct process *p, struct capture *cap, int which)
 {
     const struct process_config *c = p->cfg;
+    const struct log_target *t = which == 1 ? &c->stdout_log : &c->stderr_log;
     size_t nl = strlen(c->name) + 1, gl = strlen(c->group) + 1;
     struct log_origin *o = cap ? malloc(sizeof *o + nl + gl) : NULL;
-    if (!o) {
+    struct commcap *cc = o && t->capture_maxbytes ? commcap_new(t->capture_maxbytes) : NULL;
+    if (!o || (t->capture_maxbytes && !cc)) {
         if (cap)
-            log_error("%s: out of memory: no PROCESS_LOG events this run", c->fullname);
+            log_error("%s: out of memory: no PROCESS_LOG/COMMUNICATION events this run",
+                      c->fullname);
+        free(o);
         return;
     }
     o->host = p->host;
     o->pid = p->pid;
     o->which = which;
+    o->events = t->events;
+    o->cc = cc;
     memcpy(o->name, c->name, nl);
     o->group = o->name + nl;
     memcpy(o->group, c->group, gl);
-    capture_tap(cap, log_tap, o, free);
+    capture_tap(cap, log_tap, o, origin_free);
 }
 
 static void on_ready(void *arg, bool ok, const char *reason);
@@ -933,9 +1002,9 @@ static void do_spawn(struct process *p)
     p->pgid = pid;
     p->last_pid = pid;
     p->started_at = loop_now();
-    if (c->stdout_log.events)
+    if ((c->stdout_log.events || c->stdout_log.capture_maxbytes) && !c->listener)
         tap_events(p, p->out, 1);
-    if (c->stderr_log.events && !c->redirect_stderr)
+    if ((c->stderr_log.events || c->stderr_log.capture_maxbytes) && !c->redirect_stderr)
         tap_events(p, p->err, 2);
     log_debug("%s: spawned pid %d: %s", c->fullname, (int)pid, c->command);
     if (c->ready == READY_STARTSECS && c->startsecs == 0) {

@@ -84,7 +84,11 @@ struct proc_host {
      * (its process may be gone by then). */
     void (*on_log)(void *arg, const char *name, const char *group, pid_t pid, int which,
                    const char *buf, size_t n);
-    void *output_arg;           /* for on_output and on_log */
+    /* What such a program wrote between supervisord's capture tokens
+     * (stdout_capture_maxbytes / stderr_), once the end token came. */
+    void (*on_comm)(void *arg, const char *name, const char *group, pid_t pid, int which,
+                    const char *buf, size_t n);
+    void *output_arg;           /* for on_output, on_log and on_comm */
 };
 
 void proc_observe(struct proc_host *h, proc_observer cb, void *arg);
@@ -149,6 +153,8 @@ struct process {
     size_t stdin_len, stdin_cap;
     int out_fd;
     struct watch out_watch;
+    int out_log_fd;            /* a listener's stdout_logfile: tend's write end of
+                                  the capture stream p->out (-1 when none) */
     pid_t last_pid;            /* the pid of the last run (EXITED keeps it) */
 };
 

@@ -812,9 +812,9 @@ static void m_all_config_info(struct rcall *c, const struct xv *a, size_t n)
             const struct log_target *t = k ? &p->stderr_log : &p->stdout_log;
             char key[64];
             snprintf(key, sizeof key, "%s_capture_maxbytes", ch[k]);
-            put_int_member(b, key, 0);
+            put_int_member(b, key, (long long)t->capture_maxbytes);
             snprintf(key, sizeof key, "%s_events_enabled", ch[k]);
-            put_bool_member(b, key, false);
+            put_bool_member(b, key, t->events);
             snprintf(key, sizeof key, "%s_logfile", ch[k]);
             const char *path = k && p->redirect_stderr ? "" : log_path(t);
             put_str_member(b, key, *path ? path : "none");

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,7 +34,8 @@ static void teardown(void)
  * poolserial:N server:S len:N|PAYLOAD" (newlines in the payload as \n).
  * Modes: ok, fail1 (FAIL the first event of each run... once), die1 (exit
  * without an answer on the first event, once), slow (0.2 s per event),
- * garbage (write junk after the first event), fatal_kill (SIGTERM to the
+ * garbage (write junk after the first event), hang (never answer an event
+ * about x: BUSY until killed), fatal_kill (SIGTERM to the
  * pidfile's pid on PROCESS_STATE_FATAL), fatal_rpc (supervisor.shutdown). */
 static const char listener_py[] =
     "import os, sys, signal, time\n"
@@ -56,6 +58,8 @@ static const char listener_py[] =
     "        continue\n"
     "    if mode == 'die1' and once('died'):\n"
     "        os._exit(3)\n"
+    "    if mode == 'hang' and 'processname:x ' in p:\n"
+    "        time.sleep(1000)\n"
     "    if mode == 'slow':\n"
     "        time.sleep(0.2)\n"
     "    if mode == 'garbage':\n"
@@ -456,6 +460,274 @@ START_TEST(test_process_log)
 }
 END_TEST
 
+/* supervisord's capture mode: between the tokens, an event instead of the
+ * log; tokens split across writes; no capture without *_capture_maxbytes. */
+START_TEST(test_process_communication)
+{
+    start(LISTENER("l", "ok", "PROCESS_COMMUNICATION,PROCESS_LOG_STDOUT", "")
+          "[program:p]\ncommand = /bin/sh -c 'printf \"before <!--XSUPERVISOR:BEGIN-->hello\\n"
+          "captured<!--XSUPERVISOR:END--> after\\n\"; printf \"<!--XSUPER\" >&2; sleep 0.1; "
+          "printf \"VISOR:BEGIN-->x<!--XSUPERVISOR:END-->done\\n\" >&2; exec sleep 100'\n"
+          "startsecs = 0\nstdout_logfile = @DIR@/p.log\nstderr_logfile = @DIR@/p.err\n"
+          "stdout_capture_maxbytes = 1KB\nstderr_capture_maxbytes = 1KB\n"
+          "stdout_events_enabled = true\n"
+          "[program:q]\ncommand = /bin/sh -c 'printf \"<!--XSUPERVISOR:BEGIN-->raw"
+          "<!--XSUPERVISOR:END-->\\n\"; exec sleep 100'\nstartsecs = 0\n"
+          "stdout_logfile = @DIR@/q.log\n");
+    wait_in("l.out", "PROCESS_COMMUNICATION_STDOUT", 10000);
+    wait_in("l.out", "PROCESS_COMMUNICATION_STDERR", 10000);
+    pid_t p = th_pid(T, "p");
+    expect("l.out", "PROCESS_COMMUNICATION_STDOUT",
+           th_fmt("processname:p groupname:p pid:%d\\nhello\\ncaptured", (int)p));
+    expect("l.out", "PROCESS_COMMUNICATION_STDERR",
+           th_fmt("processname:p groupname:p pid:%d\\nx", (int)p));
+    /* the log gets what is outside the tokens, PROCESS_LOG what supervisord
+     * logs or captures, never a token */
+    ck_assert_int_eq(th_wait_file(th_path(T, "p.log"), "before  after\n", 5000), 0);
+    ck_assert_int_eq(th_wait_file(th_path(T, "p.err"), "done\n", 5000), 0);
+    wait_in("l.out", " after\\n", 5000);
+    char *log = th_slurp(th_path(T, "p.log"), NULL), *err = th_slurp(th_path(T, "p.err"), NULL);
+    ck_assert_str_eq(log, "before  after\n");
+    ck_assert_str_eq(err, "done\n");
+    free(log);
+    free(err);
+    ck_assert_int_eq(count_lines("l.out", "XSUPERVISOR"), 0);
+    ck_assert_int_eq(count_lines("l.out", "PROCESS_COMMUNICATION"), 2);
+    /* q has no capture_maxbytes: the tokens are plain output */
+    ck_assert_int_eq(th_wait_file(th_path(T, "q.log"),
+                                  "<!--XSUPERVISOR:BEGIN-->raw<!--XSUPERVISOR:END-->\n", 5000), 0);
+    ck_assert_int_eq(count_lines("l.out", "processname:q"), 0);
+    ck_assert_int_eq(th_stop(T, SIGTERM, 10000), 0);
+}
+END_TEST
+
+/* A reload that turns capture mode on restarts the program with it; one
+ * that removes the program ends its events. */
+START_TEST(test_reload_capture)
+{
+#define REPORTER "[program:p]\ncommand = /bin/sh -c 'printf \"<!--XSUPERVISOR:BEGIN-->%s" \
+                 "<!--XSUPERVISOR:END-->\\n\"; exec sleep 100'\nstartsecs = 0\n" \
+                 "stdout_logfile = @DIR@/p%s.log\n"
+    start(LISTENER("l", "ok", "PROCESS_COMMUNICATION", "") REPORTER, "one", "1");
+    ck_assert_int_eq(th_wait_file(th_path(T, "p1.log"), "<!--XSUPERVISOR:BEGIN-->one", 10000),
+                     0);
+    pid_t old = th_pid(T, "p");
+    ck_assert_int_eq(th_config(T, NULL, LISTENER("l", "ok", "PROCESS_COMMUNICATION", "")
+                               REPORTER "stdout_capture_maxbytes = 1KB\n", "two", "2"), 0);
+    ck_assert_int_eq(th_ctl(T, NULL, 0, "reload"), 0);
+    ck_assert_int_eq(th_wait_gone(old, 10000), 0);
+    wait_in("l.out", "PROCESS_COMMUNICATION_STDOUT", 10000);
+    expect("l.out", "PROCESS_COMMUNICATION_STDOUT",
+           th_fmt("processname:p groupname:p pid:%d\\ntwo", (int)th_pid(T, "p")));
+    ck_assert_int_eq(th_wait_file(th_path(T, "p2.log"), "\n", 5000), 0);
+    char *log = th_slurp(th_path(T, "p2.log"), NULL);
+    ck_assert_str_eq(log, "\n");
+    free(log);
+    ck_assert_int_eq(count_lines("l.out", "one"), 0);
+    ck_assert_int_eq(th_config(T, NULL, LISTENER("l", "ok", "PROCESS_COMMUNICATION", "")), 0);
+    pid_t p = th_pid(T, "p");
+    ck_assert_int_eq(th_ctl(T, NULL, 0, "reload"), 0);
+    ck_assert_int_eq(th_wait_gone(p, 10000), 0);
+    ck_assert_int_eq(th_stop(T, SIGTERM, 10000), 0);
+    ck_assert_int_eq(count_lines("l.out", "PROCESS_COMMUNICATION_STDOUT"), 1);
+#undef REPORTER
+}
+END_TEST
+
+/* Output that is not UTF-8: supervisord's "Undecodable: b'...'", with len
+ * counting it (the listener reads exactly len characters); UTF-8 text is
+ * counted in characters. */
+START_TEST(test_undecodable)
+{
+    /* one program each: their outputs never share a chunk */
+    start(LISTENER("l", "ok", "PROCESS_LOG_STDOUT,PROCESS_COMMUNICATION_STDOUT", "")
+          "[program:u]\ncommand = /bin/sh -c 'printf \"caf\\351\\n\"; exec sleep 100'\n"
+          "startsecs = 0\nstdout_logfile = NONE\nstdout_events_enabled = true\n"
+          "[program:v]\ncommand = /bin/sh -c 'printf \"caf\\303\\251\\n\"; exec sleep 100'\n"
+          "startsecs = 0\nstdout_logfile = NONE\nstdout_events_enabled = true\n"
+          "[program:w]\ncommand = /bin/sh -c 'printf \"<!--XSUPERVISOR:BEGIN-->\\377\\047"
+          "<!--XSUPERVISOR:END-->\"; exec sleep 100'\n"
+          "startsecs = 0\nstdout_logfile = NONE\nstdout_capture_maxbytes = 100\n");
+    wait_in("l.out", "processname:u", 10000);
+    wait_in("l.out", "processname:v", 10000);
+    wait_in("l.out", "processname:w", 10000);
+    expect("l.out", "PROCESS_LOG_STDOUT",
+           th_fmt("processname:u groupname:u pid:%d channel:stdout\\nUndecodable: b'caf\\xe9\\n'",
+                  (int)th_pid(T, "u")));
+    expect("l.out", "PROCESS_LOG_STDOUT",
+           th_fmt("processname:v groupname:v pid:%d channel:stdout\\ncaf\xc3\xa9\\n",
+                  (int)th_pid(T, "v")));
+    expect("l.out", "PROCESS_COMMUNICATION_STDOUT",
+           th_fmt("processname:w groupname:w pid:%d\\nUndecodable: b\"\\xff'\"",
+                  (int)th_pid(T, "w")));
+    /* len: characters, as the listener read them */
+    const char *vl = th_fmt("len:%zu|processname:v", strlen(th_fmt(
+        "processname:v groupname:v pid:%d channel:stdout\ncaf.\n", (int)th_pid(T, "v"))));
+    ck_assert_int_eq(count_lines("l.out", vl), 1);
+    ck_assert_int_eq(th_stop(T, SIGTERM, 10000), 0);
+}
+END_TEST
+
+/* A listener's stdout goes to its stdout_logfile too (supervisord's
+ * childlog of a PEventListenerDispatcher): the protocol as written. */
+START_TEST(test_listener_stdout_logged)
+{
+    start(LISTENER("l", "ok", "PROCESS_GROUP_ADDED", "stdout_logfile = @DIR@/l.stdout\n")
+          LISTENER("m", "ok", "PROCESS_GROUP_ADDED", ""));
+    wait_in("l.out", "groupname:m", 10000);
+    wait_in("m.out", "groupname:m", 10000);
+    ck_assert_int_eq(th_wait_file(th_path(T, "l.stdout"),
+                                  "READY\nRESULT 2\nOKREADY\nRESULT 2\nOKREADY\n", 10000), 0);
+    ck_assert_int_eq(th_stop(T, SIGTERM, 10000), 0);
+}
+END_TEST
+
+/* Two FIFO clients wait on the start of the same program while a listener
+ * hears of it: both answered, the program started once, each event once. */
+START_TEST(test_two_clients_one_program)
+{
+    start("loglevel = debug\n"       /* "control: VERB": tend took the request */
+          LISTENER("l", "ok", "PROCESS_STATE", "buffer_size = 100\n")
+          "[program:x]\ncommand = sleep 100\nstartsecs = 1\nautostart = false\n");
+    ck_assert_int_eq(th_wait_state(T, "l", "RUNNING", 10000), 0);
+    int before = th_count_in_file(T->errlog, "control: start ");
+    pid_t w = fork();
+    ck_assert_int_ge(w, 0);
+    if (w == 0) {
+        const char *argv[] = {th_tendctl_bin(), "-s", T->control, "start", "x", NULL};
+        if (!freopen("/dev/null", "w", stdout))
+            _exit(126);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    uint64_t deadline = th_now_ms() + 10000;
+    while (th_count_in_file(T->errlog, "control: start ") < before + 1) {
+        ck_assert_msg(th_now_ms() < deadline, "tend never took the first start");
+        th_nap(5);
+    }
+    char out[4096];
+    int rc = th_ctl(T, out, sizeof out, "start x");
+    int st;
+    ck_assert_int_eq(waitpid(w, &st, 0), w);
+    ck_assert(WIFEXITED(st));
+    /* one of them started it, the other was told it is started (or already) */
+    ck_assert_msg(WEXITSTATUS(st) == 0 || rc == 0, "first %d second %d: %s", WEXITSTATUS(st),
+                  rc, out);
+    ck_assert_int_eq(th_wait_state(T, "x", "RUNNING", 100), 0);
+    pid_t x = th_pid(T, "x");
+    wait_in("l.out", th_fmt("processname:x groupname:x from_state:STARTING pid:%d", (int)x), 10000);
+    /* a restart with a waiter on STOPPED: both answered, events in order */
+    before = th_count_in_file(T->errlog, "control: wait ");
+    w = fork();
+    ck_assert_int_ge(w, 0);
+    if (w == 0) {
+        const char *argv[] = {th_tendctl_bin(), "-s", T->control, "-t", "20", "wait", "x",
+                              "STOPPED", NULL};
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    deadline = th_now_ms() + 10000;
+    while (th_count_in_file(T->errlog, "control: wait ") < before + 1) {
+        ck_assert_msg(th_now_ms() < deadline, "tend never took the wait");
+        th_nap(5);
+    }
+    ck_assert_int_eq(th_ctl(T, out, sizeof out, "restart x"), 0);
+    ck_assert_int_eq(waitpid(w, &st, 0), w);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    pid_t x2 = th_pid(T, "x");
+    ck_assert_int_ne(x2, x);
+    wait_in("l.out", th_fmt("processname:x groupname:x from_state:STARTING pid:%d", (int)x2),
+            10000);
+    ck_assert_int_eq(count_lines("l.out", "PROCESS_STATE_STARTING serial"), 3); /* l, x, x */
+    ck_assert_int_eq(count_lines("l.out", "|processname:x groupname:x from_state:STOPPED tries:0"), 2);
+    expect("l.out", "PROCESS_STATE_STOPPED",
+           th_fmt("processname:x groupname:x from_state:STOPPING pid:%d", (int)x));
+    ck_assert_int_eq(count_lines("l.out", "PROCESS_STATE_RUNNING"), 3);
+    ck_assert_int_eq(th_stop(T, SIGTERM, 10000), 0);
+}
+END_TEST
+
+/* SIGTERM while the listener is BUSY (it never answers): programs stop,
+ * then the listener, and tend exits 0 with the unsent events dropped. */
+START_TEST(test_shutdown_listener_busy)
+{
+    start(LISTENER("l", "hang", "PROCESS_STATE_RUNNING,SUPERVISOR_STATE_CHANGE_STOPPING",
+                   "stopwaitsecs = 5\n")
+          "[program:x]\ncommand = sleep 100\nstartsecs = 0\n"
+          "[program:y]\ncommand = sleep 100\nstartsecs = 0\n");
+    wait_in("l.out", "processname:x ", 10000);
+    ck_assert_int_eq(th_wait_state(T, "y", "RUNNING", 10000), 0);
+    pid_t l = th_pid(T, "l");
+    uint64_t t0 = th_now_ms();
+    ck_assert_int_eq(th_stop(T, SIGTERM, 15000), 0);
+    ck_assert_uint_lt(th_now_ms() - t0, 4500);      /* the listener needed no SIGKILL */
+    ck_assert_int_eq(th_wait_gone(l, 1000), 0);
+    /* busy to the end: nothing after x's event reached it */
+    ck_assert_int_eq(count_lines("l.out", "SUPERVISOR_STATE_CHANGE_STOPPING"), 0);
+    ck_assert_int_eq(th_count_in_file(T->errlog, "x: STOPPING -> STOPPED"), 1);
+    ck_assert_int_eq(th_count_in_file(T->errlog, "l: STOPPING -> STOPPED"), 1);
+}
+END_TEST
+
+/* stdin = pipe across a restart: the new run gets a new pipe; what the old
+ * run never read is dropped, not fed to the new one. */
+START_TEST(test_stdin_pipe_restart)
+{
+    start("[unix_http_server]\nfile = @DIR@/sup.sock\n"
+          "[program:r]\ncommand = /bin/sh -c 'if [ -e @DIR@/go ]; then exec cat > @DIR@/got; "
+          "fi; exec sleep 100'\nstdin = pipe\nstartsecs = 0\n");
+    ck_assert_int_eq(th_wait_state(T, "r", "RUNNING", 5000), 0);
+    const char *rpc = th_fmt(
+        "import sys, xmlrpc.client\n"
+        "from supervisor.xmlrpc import SupervisorTransport\n"
+        "tr = SupervisorTransport(None, None, 'unix://%s')\n"
+        "s = xmlrpc.client.ServerProxy('http://127.0.0.1', transport=tr)\n"
+        "print(s.supervisor.sendProcessStdin('r', sys.argv[1] * int(sys.argv[2])))\n",
+        th_path(T, "sup.sock"));
+    /* 200 KB the first run never reads: more than a pipe holds, so tend queues */
+    const char *a1[] = {PYTHON, "-c", rpc, "old\n", "50000", NULL};
+    char out[4096];
+    ck_assert_int_eq(th_run(a1, out, sizeof out, 30000), 0);
+    ck_assert_msg(strstr(out, "True"), "%s", out);
+    ck_assert_int_eq(th_write_file(th_path(T, "go"), false, "go\n"), 0);
+    ck_assert_int_eq(th_ctl(T, out, sizeof out, "restart r"), 0);
+    const char *a2[] = {PYTHON, "-c", rpc, "fresh\n", "1", NULL};
+    ck_assert_int_eq(th_run(a2, out, sizeof out, 30000), 0);
+    ck_assert_int_eq(th_wait_file(th_path(T, "got"), "fresh\n", 5000), 0);
+    char *got = th_slurp(th_path(T, "got"), NULL);
+    ck_assert_msg(got && !strcmp(got, "fresh\n"), "the new run got %zu bytes, not 'fresh\\n'",
+                  got ? strlen(got) : 0);
+    free(got);
+    ck_assert_int_eq(th_stop(T, SIGTERM, 10000), 0);
+}
+END_TEST
+
+/* A listener in [group:x] programs = is refused, as by supervisord: at
+ * --check (exit 2) and at reload (refused, nothing lost). */
+START_TEST(test_listener_in_group_refused)
+{
+    start(LISTENER("l", "ok", "PROCESS_STATE_RUNNING", "")
+          "[program:p]\ncommand = sleep 100\nstartsecs = 0\n");
+    ck_assert_int_eq(th_wait_state(T, "p", "RUNNING", 10000), 0);
+    ck_assert_int_eq(th_wait_state(T, "l", "RUNNING", 10000), 0);
+    pid_t p = th_pid(T, "p"), l = th_pid(T, "l");
+    ck_assert_int_eq(th_config(T, NULL, LISTENER("l", "ok", "PROCESS_STATE_RUNNING", "")
+                               "[program:p]\ncommand = sleep 100\nstartsecs = 0\n"
+                               "[group:g]\nprograms = p, l\n"), 0);
+    const char *argv[] = {th_tend_bin(), "--check", "-c", T->conf, NULL};
+    char out[4096];
+    ck_assert_int_eq(th_run(argv, out, sizeof out, 10000), 2);
+    ck_assert_msg(strstr(out, "tend.ini:11: error: [group:g] lists 'l', which is an "
+                              "[eventlistener:l]"), "%s", out);
+    ck_assert_int_eq(th_ctl(T, out, sizeof out, "reload"), 1);
+    ck_assert_msg(strstr(out, "[group:g] lists 'l'"), "%s", out);
+    ck_assert_int_eq(th_wait_state(T, "p", "RUNNING", 100), 0);
+    ck_assert_int_eq(th_pid(T, "p"), p);
+    ck_assert_int_eq(th_pid(T, "l"), l);
+    ck_assert_int_eq(th_stop(T, SIGTERM, 10000), 0);
+}
+END_TEST
+
 /* stdin = pipe with sendProcessStdin, and sendRemoteCommEvent, through
  * Python's xmlrpc.client and supervisor's transport. */
 START_TEST(test_rpc_stdin_and_remote_event)
@@ -562,6 +834,14 @@ static Suite *events_suite(void)
     tcase_add_test(tc, test_reload_changes_listener);
     tcase_add_test(tc, test_main_program);
     tcase_add_loop_test(tc, test_process_log, 0, (int)(sizeof log_keys / sizeof *log_keys));
+    tcase_add_test(tc, test_process_communication);
+    tcase_add_test(tc, test_reload_capture);
+    tcase_add_test(tc, test_undecodable);
+    tcase_add_test(tc, test_listener_stdout_logged);
+    tcase_add_test(tc, test_two_clients_one_program);
+    tcase_add_test(tc, test_shutdown_listener_busy);
+    tcase_add_test(tc, test_stdin_pipe_restart);
+    tcase_add_test(tc, test_listener_in_group_refused);
     tcase_add_test(tc, test_rpc_stdin_and_remote_event);
     tcase_add_test(tc, test_listener_as_nobody);
     tcase_add_test(tc, test_config_errors);

@@ -71,6 +71,40 @@ START_TEST(test_listener_errors)
 }
 END_TEST
 
+START_TEST(test_capture_maxbytes)
+{
+    struct tend_config *c = t_load(
+        "[program:p]\ncommand = cat\nstdout_capture_maxbytes = 1KB\n"
+        "stderr_capture_maxbytes = 0\n"
+        "[program:q]\ncommand = cat\nstderr_capture_maxbytes = 12\n");
+    t_ok(c);
+    ck_assert_int_eq(t_d.nwarnings, 0);
+    struct process_config *p = t_proc(c, "p"), *q = t_proc(c, "q");
+    ck_assert_uint_eq(p->stdout_log.capture_maxbytes, 1024);
+    ck_assert_uint_eq(p->stderr_log.capture_maxbytes, 0);
+    ck_assert_uint_eq(q->stdout_log.capture_maxbytes, 0);
+    ck_assert_uint_eq(q->stderr_log.capture_maxbytes, 12);
+    ck_assert(!conf_process_same(p, q));
+    conf_free(c);
+    c = t_load("[program:p]\ncommand = cat\nstdout_capture_maxbytes = lots\n");
+    t_fails(c);
+    t_has_error(3, "stdout_capture_maxbytes: invalid value 'lots'");
+}
+END_TEST
+
+/* supervisord refuses a listener in [group:x] programs = */
+START_TEST(test_listener_not_in_group)
+{
+    struct tend_config *c = t_load(
+        "[eventlistener:l]\ncommand = cat\nevents = EVENT\n"
+        "[program:p]\ncommand = cat\n"
+        "[group:g]\nprograms = p, l\n");           /* 7 */
+    t_fails(c);
+    t_has_error(7, "[group:g] lists 'l', which is an [eventlistener:l]: a group holds "
+                   "programs only");
+}
+END_TEST
+
 START_TEST(test_identifier)
 {
     struct tend_config *c = t_load("[supervisord]\nidentifier = box7\n");
@@ -88,6 +122,8 @@ int main(void)
     TCase *tc = t_tcase(s, "listeners");
     tcase_add_test(tc, test_listener_model);
     tcase_add_test(tc, test_listener_errors);
+    tcase_add_test(tc, test_capture_maxbytes);
+    tcase_add_test(tc, test_listener_not_in_group);
     tcase_add_test(tc, test_identifier);
     return t_run(s);
 }
