@@ -274,6 +274,17 @@ static void describe_exit(int status, char *buf, size_t len)
         snprintf(buf, len, "wait status %d", status);
 }
 
+/* Name the OOM killer in an exit's description WHAT when it killed in P's
+ * cgroup during this run (memory.events), so status says why. */
+static void oom_note(struct process *p, char *what, size_t len)
+{
+    unsigned long long n = p->host->cgroups ? cgroup_oom_kills(p->host->cgroups, p) : 0;
+    size_t l = strlen(what);
+    p->oom_killed = n > 0;
+    if (n > 0 && l < len)
+        snprintf(what + l, len - l, ", OOM killed");
+}
+
 void proc_describe(const struct process *p, char *buf, size_t len)
 {
     switch (p->state) {
@@ -290,15 +301,19 @@ void proc_describe(const struct process *p, char *buf, size_t len)
     }
     case PS_BACKOFF:
     case PS_FATAL:
-        if (p->reason[0] && strncmp(p->reason, "exit", 4) && strncmp(p->reason, "killed", 6))
+        if (p->reason[0] && ((strncmp(p->reason, "exit", 4) && strncmp(p->reason, "killed", 6)) ||
+                             p->oom_killed))
             snprintf(buf, len, "%s", p->reason);
         else
             snprintf(buf, len, "Exited too quickly (process log may have details)");
         break;
     case PS_EXITED:
-        if (p->exit_status >= 0)
+        if (p->exit_status >= 0) {
             describe_exit(p->exit_status, buf, len);
-        else
+            size_t l = strlen(buf);
+            if (p->oom_killed && l < len)
+                snprintf(buf + l, len - l, ", OOM killed");
+        } else
             snprintf(buf, len, "%s", p->reason);
         break;
     case PS_STOPPED:
@@ -884,6 +899,7 @@ static void do_spawn(struct process *p)
 
     p->kill_sent = false;
     p->ready_timed_out = false;
+    p->oom_killed = false;
     p->pending_start = false;
     p->dep_stopped = false;
     p->status_text[0] = 0;
@@ -1206,6 +1222,7 @@ void proc_exited(struct process *p, int status)
     timer_disarm(h->loop, &p->timer);
     char what[96];
     describe_exit(status, what, sizeof what);
+    oom_note(p, what, sizeof what);
     switch (p->state) {
     case PS_STARTING:
         if (p->ready_timed_out && p->cfg->ready == READY_PROBE) {
@@ -1567,6 +1584,13 @@ static void stop_now(struct process *p, int sig)
     if (send_signal(p, sig, p->cfg->stopasgroup) < 0 && errno != ESRCH)
         log_error("%s: kill(%d, SIG%s): %s", p->cfg->fullname, (int)p->pid,
                   conf_signal_name(sig), strerror(errno));
+    /* what left its process group (a setsid daemon) hears it too: its
+     * cgroup knows it, and nothing else would tell it before cgroup.kill */
+    unsigned esc = p->host->cgroups && p->pgid > 0
+                       ? cgroup_signal_escaped(p->host->cgroups, p, p->pgid, sig) : 0;
+    if (esc)
+        log_info("%s: SIG%s also to %u process%s of its cgroup outside its process group",
+                 p->cfg->fullname, conf_signal_name(sig), esc, esc == 1 ? "" : "es");
     set_state(p, PS_STOPPING, "sent SIG%s", conf_signal_name(sig));
 }
 

@@ -147,6 +147,7 @@ struct process {
     int out_fd;
     struct watch out_watch;
     pid_t last_pid;            /* the pid of the last run (EXITED keeps it) */
+    bool oom_killed;           /* the OOM killer killed in its cgroup in the last run */
 };
 
 /* NULL when out of memory. */

@@ -10,6 +10,7 @@
 #ifndef TEND_USAGE_H
 #define TEND_USAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -18,6 +19,8 @@ struct usage {
     double cpu_seconds;         /* user + system, with waited-for children */
     uint64_t rss_bytes;
     unsigned procs;             /* live (not zombie) processes */
+    bool has_memory_current;    /* from a cgroup with the memory controller: */
+    uint64_t memory_current;    /* its memory.current (page cache, kernel too) */
 };
 
 struct usage_snap;

@@ -547,11 +547,24 @@ START_TEST(setsid_daemon_killed_by_stop)
     ck_assert_ptr_nonnull(strstr(buf, th_fmt("%d\n", (int)gc[1])));
     /* accounting counts them too: they are in its cgroup */
     ck_assert_int_eq(json_field(t, "d", "procs"), 3);
+    /* memory.current only where the cgroup has it (the memory controller) */
+    bool mem = access(th_fmt("%s/memory.current", cg), F_OK) == 0;
+    ck_assert_int_eq(json_field(t, "d", "memory_current_bytes") >= 0, mem);
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "status -l d"), 0);
+    ck_assert_int_eq(strstr(out, " mem=") != NULL, mem);
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "metrics"), 0);
+    ck_assert_int_eq(strstr(out, "tend_process_memory_current_bytes") != NULL, mem);
 
     ck_assert_int_eq(th_ctl(t, out, sizeof out, "stop d"), 0);
     ck_assert_int_eq(th_wait_state(t, "d", "STOPPED", WAIT), 0);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         ck_assert_msg(!th_pid_alive(gc[i]), "daemon %d survived the stop", (int)gc[i]);
+        /* SIGTERM first, though outside the process group, SIGKILL after */
+        ck_assert_int_eq(th_count_in_file(th_path(t, "d.out"),
+                                          th_fmt("gc %d signal SIGTERM", (int)gc[i])), 1);
+    }
+    ck_assert_int_eq(th_count_in_file(t->errlog, "d: SIGTERM also to 2 processes of its cgroup "
+                                                 "outside its process group"), 1);
     ck_assert_int_eq(wait_dir(cg, false), 0);   /* removed once empty */
     ck_assert_int_eq(th_count_in_file(t->errlog, "d: still alive 1 s after SIGTERM"), 1);
 
@@ -571,6 +584,36 @@ START_TEST(setsid_daemon_killed_by_stop)
     ck_assert(th_pid_alive(gc[0]) && th_pid_alive(gc[1]));  /* escaped */
     ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
     th_free(t);                 /* kills them */
+}
+END_TEST
+
+/* KillMode=control-group: a setsid daemon that shuts down gracefully on
+ * SIGTERM gets it with the program (stopasgroup or not) and its
+ * stopwaitsecs to finish; no SIGKILL, STOPPED once it is done. */
+START_TEST(setsid_daemon_gets_stop_signal)
+{
+    NEED_CGROUPS();
+    for (int asgroup = 0; asgroup < 2; asgroup++) {
+        struct th *t = th_start("cgroups = on\n[program:d]\ncommand = %s -o @DIR@/d.out -n 2 -O -S "
+                                "-g 300\nstopwaitsecs = 30\nstartsecs = 0\nstopasgroup = %s\n",
+                                th_helper("forker"), asgroup ? "true" : "false");
+        ck_assert_int_eq(th_wait_file(th_path(t, "d.out"), "ready", WAIT), 0);
+        pid_t gc[2];
+        ck_assert_int_eq(gc_pids(th_path(t, "d.out"), gc, 2), 2);
+        ck_assert_int_ne(getsid(gc[0]), getsid(th_pid(t, "d")));
+        ck_assert_int_eq(th_ctl(t, out, sizeof out, "stop d"), 0);
+        ck_assert_int_eq(th_wait_state(t, "d", "STOPPED", WAIT), 0);
+        for (int i = 0; i < 2; i++) {
+            ck_assert(!th_pid_alive(gc[i]));
+            ck_assert_int_eq(th_count_in_file(th_path(t, "d.out"),
+                                              th_fmt("gc %d signal SIGTERM", (int)gc[i])), 1);
+            ck_assert_int_eq(th_count_in_file(th_path(t, "d.out"),
+                                              th_fmt("gc %d done", (int)gc[i])), 1);
+        }
+        ck_assert_int_eq(th_count_in_file(t->errlog, "sending SIGKILL"), 0);
+        ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+        th_free(t);
+    }
 }
 END_TEST
 
@@ -746,6 +789,9 @@ START_TEST(oom_kill_reported)
     ck_assert_int_eq(th_wait_file(t->errlog, "hog: OOM killed: the OOM killer killed 1 process",
                                   WAIT), 0);
     ck_assert_int_eq(th_wait_state(t, "hog", "FATAL", WAIT), 0);
+    /* status says why (the reason of its state names the OOM killer) */
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "status hog"), 0);
+    ck_assert_msg(strstr(out, "OOM killed"), "status: %s", out);
     ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
     th_free(t);
 }
@@ -772,6 +818,7 @@ static Suite *suite(void)
     tc = tcase_create("cgroups");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, setsid_daemon_killed_by_stop);
+    tcase_add_test(tc, setsid_daemon_gets_stop_signal);
     tcase_add_test(tc, controller_keys_warn_when_missing);
     tcase_add_test(tc, cgroups_follow_reload_and_stale_ones_go);
     tcase_add_test(tc, cgroups_path_outside_mount_exits_1);
