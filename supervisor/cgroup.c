@@ -360,30 +360,35 @@ struct cgroups *cgroup_setup(struct supervisor *sv, char *err, size_t errlen, bo
     return cg;
 }
 
-void cgroup_warn_keys(const struct cgroups *cg, const struct tend_config *c)
+void cgroup_warn_program(const struct cgroups *cg, const struct process_config *p,
+                         unsigned *warned)
 {
     static const struct { const char *key; int bit; } keys[] = {
         {"memory_max", C_MEMORY}, {"memory_high", C_MEMORY}, {"pids_max", C_PIDS},
         {"cpu_max", C_CPU}, {"cpu_weight", C_CPU},
     };
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-        if (cg && (cg->controllers & keys[k].bit))
+        if ((cg && (cg->controllers & keys[k].bit)) || (*warned & (1u << k)))
             continue;
-        for (size_t i = 0; i < c->nprocs; i++) {
-            const struct process_config *p = &c->procs[i];
-            bool set = k == 0 ? p->memory_max : k == 1 ? p->memory_high : k == 2 ? p->pids_max
-                     : k == 3 ? p->cpu_max[0] != 0 : p->cpu_weight != 0;
-            if (!set)
-                continue;
-            log_warn("%s:%d: [program:%s] %s is ignored: %s", p->file, p->line, p->program,
-                     keys[k].key,
-                     !cg ? "cgroups are not used"
-                         : keys[k].bit == C_MEMORY ? "the memory controller is not available"
-                         : keys[k].bit == C_PIDS ? "the pids controller is not available"
-                                                 : "the cpu controller is not available");
-            break;          /* once per key */
-        }
+        bool set = k == 0 ? p->memory_max : k == 1 ? p->memory_high : k == 2 ? p->pids_max
+                 : k == 3 ? p->cpu_max[0] != 0 : p->cpu_weight != 0;
+        if (!set)
+            continue;
+        log_warn("%s:%d: [program:%s] %s is ignored: %s", p->file, p->line, p->program,
+                 keys[k].key,
+                 !cg ? "cgroups are not used"
+                     : keys[k].bit == C_MEMORY ? "the memory controller is not available"
+                     : keys[k].bit == C_PIDS ? "the pids controller is not available"
+                                             : "the cpu controller is not available");
+        *warned |= 1u << k;     /* once per key */
     }
+}
+
+void cgroup_warn_keys(const struct cgroups *cg, const struct tend_config *c)
+{
+    unsigned warned = 0;
+    for (size_t i = 0; i < c->nprocs; i++)
+        cgroup_warn_program(cg, &c->procs[i], &warned);
 }
 
 /* ---- per process ---- */

@@ -46,6 +46,11 @@ struct cgroups *cgroup_setup(struct supervisor *sv, char *err, size_t errlen, bo
 /* One warning per controller key the config uses whose controller is not
  * available (CG may be NULL: cgroups are not used at all). */
 void cgroup_warn_keys(const struct cgroups *cg, const struct tend_config *c);
+/* The same for one program a reload or `add` brings in (added or changed):
+ * WARNED (0 at first) holds the keys already warned about in this pass. */
+struct process_config;
+void cgroup_warn_program(const struct cgroups *cg, const struct process_config *p,
+                         unsigned *warned);
 /* Make P's cgroup for a spawn and write its limits. Returns a descriptor
  * of its cgroup.procs for the child to write (the caller closes it), or -1
  * with the reason in ERR (a failed start). */

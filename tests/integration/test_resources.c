@@ -617,6 +617,19 @@ START_TEST(setsid_daemon_gets_stop_signal)
 }
 END_TEST
 
+/* The line number of the first line of T's config that holds NEEDLE. */
+static int conf_line(struct th *t, const char *needle)
+{
+    char buf[8192];
+    ck_assert_int_gt(th_read_file(t->conf, buf, sizeof buf), 0);
+    const char *at = strstr(buf, needle);
+    ck_assert_ptr_nonnull(at);
+    int line = 1;
+    for (const char *c = buf; c < at; c++)
+        line += *c == '\n';
+    return line;
+}
+
 /* Controller keys: written when the controller is there, else one warning
  * per key at start-up. */
 START_TEST(controller_keys_warn_when_missing)
@@ -629,6 +642,20 @@ START_TEST(controller_keys_warn_when_missing)
     ck_assert_int_eq(th_count_in_file(t->errlog, "memory_max is ignored: cgroups are not used"), 1);
     ck_assert_int_eq(th_count_in_file(t->errlog, "cpu_weight is ignored: cgroups are not used"), 1);
     ck_assert_int_eq(th_count_in_file(t->errlog, "is ignored: cgroups are not used"), 5);
+    /* reload: an added program (c) and a changed one (b) warn again, once
+     * per key, naming their file:line; the unchanged one (a) does not */
+    ck_assert_int_eq(th_config(t, NULL, "cgroups = off\n%s[program:c]\ncommand = sleep 100\n"
+                               "memory_max = 3GB\npids_max = 5\n", th_fmt("%s%s", keys,
+                               "startsecs = 2\n")), 0);
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "reload"), 0);
+    ck_assert_int_eq(th_wait_state(t, "c", "RUNNING", WAIT), 0);
+    ck_assert_int_eq(th_count_in_file(t->errlog, "is ignored: cgroups are not used"), 7);
+    ck_assert_int_eq(th_count_in_file(t->errlog, th_fmt("%s:%d: [program:b] memory_max is ignored",
+                                                        t->conf, conf_line(t, "[program:b]"))), 1);
+    ck_assert_int_eq(th_count_in_file(t->errlog, th_fmt("%s:%d: [program:c] pids_max is ignored",
+                                                        t->conf, conf_line(t, "[program:c]"))), 1);
+    ck_assert_int_eq(th_count_in_file(t->errlog, "[program:c] memory_max"), 0);
+    ck_assert_int_eq(th_count_in_file(t->errlog, "[program:a]"), 5);
     ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
     th_free(t);
 
