@@ -1009,7 +1009,20 @@ static uint64_t backoff_retry_ms(const struct process_config *c, unsigned n)
 /* restart_limit_count automatic restarts within restart_limit_interval
  * already: FATAL instead of one more (so on_fatal = shutdown can end a
  * container whose helper keeps crashing). True when it went FATAL. */
+static bool restart_limit_hit(struct process *p);
+
 static bool restart_limited(struct process *p, const char *what)
+{
+    if (!restart_limit_hit(p))
+        return false;
+    set_state(p, PS_FATAL, "%s; restarted %d times in %d s (restart_limit_count)", what,
+              p->cfg->restart_limit_count, p->cfg->restart_limit_interval_ms / 1000);
+    return true;
+}
+
+/* Count one more automatic restart: true (and no count) when it would be
+ * one too many within restart_limit_interval. */
+static bool restart_limit_hit(struct process *p)
 {
     const struct process_config *c = p->cfg;
     if (c->restart_limit_count <= 0)
@@ -1029,8 +1042,6 @@ static bool restart_limited(struct process *p, const char *what)
     if (p->nrestart_times == cap &&
         now - p->restart_times[oldest] <= (uint64_t)c->restart_limit_interval_ms) {
         p->nrestart_times = 0;
-        set_state(p, PS_FATAL, "%s; restarted %d times in %d s (restart_limit_count)", what,
-                  c->restart_limit_count, c->restart_limit_interval_ms / 1000);
         return true;
     }
     p->restart_times[p->restart_times_head] = now;
@@ -1124,6 +1135,14 @@ static void stopped(struct process *p, const char *what)
     }
     /* observers of STOPPED see that it is coming back */
     p->pending_start = again;
+    if (p->fatal_after_stop[0] && !again) {
+        char why[sizeof p->fatal_after_stop];
+        snprintf(why, sizeof why, "%s", p->fatal_after_stop);
+        p->fatal_after_stop[0] = '\0';
+        set_state(p, PS_FATAL, "%s", why);
+        return;
+    }
+    p->fatal_after_stop[0] = '\0';
     set_state(p, PS_STOPPED, "%s", what);
     if (again && p->state == PS_STOPPED && p->pending_start) {
         /* (unless a check nested in the notification started it already) */
@@ -1669,6 +1688,29 @@ int proc_restart(struct process *p, char *err, size_t errlen)
     }
     proc_stop(p, &already); /* a retry or restart timer, a pending start */
     return proc_start(p, &already, err, errlen);
+}
+
+int proc_restart_auto(struct process *p, const char *why)
+{
+    const struct process_config *c = p->cfg;
+    bool already;
+    if (p->removed || p->host->shutting_down || p->stop_pending ||
+        (p->state != PS_STARTING && p->state != PS_RUNNING))
+        return -1;
+    p->pending_start = false;
+    p->dep_stopped = false;
+    if (!p->is_main && restart_limit_hit(p)) {
+        snprintf(p->fatal_after_stop, sizeof p->fatal_after_stop,
+                 "%s; restarted %d times in %d s (restart_limit_count)", why,
+                 c->restart_limit_count, c->restart_limit_interval_ms / 1000);
+        stop_request(p, c->stopsignal, &already);
+        p->restart_after_stop = false;
+        return 1;
+    }
+    p->restarts++;
+    stop_request(p, c->stopsignal, &already);
+    p->restart_after_stop = true; /* stopped() starts it again */
+    return 0;
 }
 
 bool proc_reconfigure(struct process *p, struct process_config *cfg)

@@ -411,7 +411,10 @@ START_TEST(memory_limit_restarts_growing_only)
     while (th_count_in_file(t->errlog, msg) < 2 && th_now_ms() < end)
         th_nap(20);
     ck_assert_int_ge(th_count_in_file(t->errlog, msg), 2);
-    ck_assert_int_ge(th_count_in_file(t->errlog, "is over memory_limit 50.0 MB: restarting"), 2);
+    ck_assert_int_ge(th_count_in_file(t->errlog, "is over memory_limit 50.0 MB"), 2);
+    ck_assert_int_ge(th_count_in_file(t->errlog, "grow: restarting for memory_limit (restart "), 2);
+    /* counted as automatic restarts */
+    ck_assert_int_ge(json_field(t, "grow", "restarts"), 2);
     /* the figure is the sum that was over the limit */
     char text[1 << 16];
     ck_assert_int_gt(th_read_file(t->errlog, text, sizeof text), 0);
@@ -422,6 +425,37 @@ START_TEST(memory_limit_restarts_growing_only)
     ck_assert_int_eq(th_wait_state(t, "grow", "RUNNING", WAIT), 0);
     ck_assert_int_eq(th_count_in_file(t->errlog, "steady: resident memory"), 0);
     ck_assert_int_eq(th_pid(t, "steady"), steady);
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    th_free(t);
+}
+END_TEST
+
+/* memory_limit restarts are automatic restarts: counted in restarts and
+ * in restart_limit_count, so a program that keeps growing ends FATAL
+ * (stopped, not left running) with the reason; a start asked for after
+ * that runs it again. */
+START_TEST(memory_limit_restarts_hit_restart_limit)
+{
+    struct th *t = th_start("[program:grow]\ncommand = %s 60\nmemory_limit = 20MB\n"
+                            "memory_check_interval = 0.1\nstartsecs = 0\n"
+                            "restart_limit_count = 2\nrestart_limit_interval = 600\n",
+                            th_helper("memhog"));
+    ck_assert_int_eq(th_wait_state(t, "grow", "FATAL", WAIT), 0);
+    ck_assert_int_eq(th_count_in_file(t->errlog, "grow: restarting for memory_limit (restart 1)"),
+                     1);
+    ck_assert_int_eq(th_count_in_file(t->errlog, "grow: restarting for memory_limit (restart 2)"),
+                     1);
+    ck_assert_int_eq(th_count_in_file(t->errlog, "grow: restart_limit_count reached"), 1);
+    ck_assert_int_eq(json_field(t, "grow", "restarts"), 2);
+    ck_assert_int_eq(json_field(t, "grow", "pid"), 0);
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "status grow"), 3);  /* not all fine */
+    ck_assert_msg(strstr(out, "over memory_limit 20.0 MB; restarted 2 times in 600 s "
+                              "(restart_limit_count)"), "status: %s", out);
+    ck_assert_int_eq(th_wait_file(t->errlog, "grow: STOPPING -> FATAL", WAIT), 0);
+    /* asked for, it starts again (and is over its limit again) */
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "start grow"), 0);
+    ck_assert_int_eq(th_wait_file(t->errlog, "grow: restarting for memory_limit (restart 3)",
+                                  WAIT), 0);
     ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
     th_free(t);
 }
@@ -840,6 +874,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, usage_figures_move);
     tcase_add_test(tc, memory_limit_restarts_growing_only);
+    tcase_add_test(tc, memory_limit_restarts_hit_restart_limit);
     tcase_add_test(tc, memory_limit_timer_only_while_running);
     suite_add_tcase(s, tc);
     tc = tcase_create("cgroups");
