@@ -430,6 +430,26 @@ START_TEST(memory_limit_restarts_growing_only)
 }
 END_TEST
 
+/* Without cgroups: an orphan of the program re-parented to tend still in
+ * its process group counts, and so does what it started, setsid or not;
+ * an orphan that left the group itself cannot be told from another
+ * program's (the documented limit). */
+START_TEST(orphans_counted_without_cgroups)
+{
+    struct th *t = th_start(
+        "cgroups = off\n[program:o]\nstartsecs = 0\ncommand = sh -c '"
+        "(sh -c \"setsid sleep 1001 & exec sleep 1002\" &); (setsid sleep 1003 &); "
+        "echo go > @DIR@/o.out; exec sleep 1004'\n");
+    ck_assert_int_eq(th_wait_file(th_path(t, "o.out"), "go", WAIT), 0);
+    /* main sleep, the orphan's sleep 1002 in its group, its setsid child */
+    ck_assert_int_eq(wait_field(t, "o", "procs", 3), 3);
+    th_nap(100);                /* (no more to come: the shells exec'd or exited) */
+    ck_assert_int_eq(json_field(t, "o", "procs"), 3);
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    th_free(t);                 /* kills the setsid ones */
+}
+END_TEST
+
 /* memory_limit restarts are automatic restarts: counted in restarts and
  * in restart_limit_count, so a program that keeps growing ends FATAL
  * (stopped, not left running) with the reason; a start asked for after
@@ -873,6 +893,7 @@ static Suite *suite(void)
     tc = tcase_create("usage");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, usage_figures_move);
+    tcase_add_test(tc, orphans_counted_without_cgroups);
     tcase_add_test(tc, memory_limit_restarts_growing_only);
     tcase_add_test(tc, memory_limit_restarts_hit_restart_limit);
     tcase_add_test(tc, memory_limit_timer_only_while_running);
