@@ -480,10 +480,12 @@ void cgroup_dir_stats(int dirfd, struct cgroup_stats *out)
 /* memory.events' oom_kill of E's cgroup; 0 without the memory controller. */
 static unsigned long long oom_kills(const struct cgproc *e)
 {
-    struct cgroup_stats st = {0};
-    if (e->dirfd >= 0)
-        cgroup_dir_stats(e->dirfd, &st);
-    return st.oom_kill;
+    char buf[512];
+    unsigned long long v = 0;
+    /* memory.events alone: this is read at every spawn */
+    if (e->dirfd >= 0 && read_at(e->dirfd, "memory.events", buf, sizeof buf) > 0)
+        kv_get(buf, "oom_kill", &v);
+    return v;
 }
 
 unsigned long long cgroup_oom_kills(struct cgroups *cg, const struct process *p)
