@@ -71,8 +71,8 @@ static void tick(struct loop *l, struct timer *t)
     usage_free(snap);
     /* armed before the restart, whose STOPPING drops (and disarms) W */
     timer_arm(l, &w->timer, (uint64_t)p->cfg->memory_check_interval_ms);
-    if (u.rss_bytes <= p->cfg->memory_limit)
-        return;
+    if (u.rss_bytes <= p->cfg->memory_limit || p->stop_pending)
+        return;                 /* (a stop waits for its dependents: said already) */
     log_warn("%s: resident memory %.1f MB (%llu bytes in %u process%s) is over memory_limit "
              "%.1f MB", p->cfg->fullname, mb(u.rss_bytes), (unsigned long long)u.rss_bytes,
              u.procs, u.procs == 1 ? "" : "es", mb(p->cfg->memory_limit));

@@ -481,6 +481,29 @@ START_TEST(memory_limit_restarts_hit_restart_limit)
 }
 END_TEST
 
+/* A memory_limit restart of a program others depend on: its dependent
+ * (slow to stop) goes down first and comes back after it; the figure is
+ * logged once per restart, not at every tick while the dependent stops. */
+START_TEST(memory_limit_restart_with_dependent)
+{
+    struct th *t = th_start(
+        "[program:grow]\ncommand = %s 60\nmemory_limit = 20MB\nmemory_check_interval = 0.1\n"
+        "startsecs = 0\nautorestart = false\n"
+        "[program:dep]\ndepends_on = grow\nstartsecs = 0\ncommand = sh -c 'trap \"sleep 0.5; "
+        "exit 0\" TERM; while :; do sleep 0.1; done'\n", th_helper("memhog"));
+    ck_assert_int_eq(th_wait_file(t->errlog, "grow: restarting for memory_limit (restart 2)",
+                                  WAIT), 0);
+    ck_assert_int_ge(th_count_in_file(t->errlog, "dep: RUNNING -> STOPPING"), 2);
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "stop grow"), 0);
+    int figures = th_count_in_file(t->errlog, "grow: resident memory ");
+    int restarts = th_count_in_file(t->errlog, "grow: restarting for memory_limit");
+    ck_assert_int_eq(figures, restarts);
+    ck_assert_int_ge(json_field(t, "grow", "restarts"), 2);
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    th_free(t);
+}
+END_TEST
+
 /* No timer while no such program runs: tend sleeps without wakeups; a
  * reload that sets memory_limit on a running program applies it. */
 START_TEST(memory_limit_timer_only_while_running)
@@ -903,6 +926,7 @@ static Suite *suite(void)
     tcase_add_test(tc, orphans_counted_without_cgroups);
     tcase_add_test(tc, memory_limit_restarts_growing_only);
     tcase_add_test(tc, memory_limit_restarts_hit_restart_limit);
+    tcase_add_test(tc, memory_limit_restart_with_dependent);
     tcase_add_test(tc, memory_limit_timer_only_while_running);
     suite_add_tcase(s, tc);
     tc = tcase_create("cgroups");
