@@ -671,19 +671,29 @@ END_TEST
 START_TEST(setsid_daemon_gets_stop_signal)
 {
     NEED_CGROUPS();
-    for (int asgroup = 0; asgroup < 2; asgroup++) {
-        struct th *t = th_start("cgroups = on\n[program:d]\ncommand = %s -o @DIR@/d.out -n 2 -O -S "
-                                "-g 300\nstopwaitsecs = 30\nstartsecs = 0\nstopasgroup = %s\n",
-                                th_helper("forker"), asgroup ? "true" : "false");
+    const char *fmt = "cgroups = on\n[program:d]\ncommand = %s -o @DIR@/d.out -n 2 -O -S "
+                      "-g 300\nstopwaitsecs = %d\nstartsecs = 0\nstopasgroup = %s\n";
+    /* round 0: tendctl stop; 1: shutdown (stopasgroup); 2: a reload that
+     * changes the program */
+    for (int round = 0; round < 3; round++) {
+        const char *asgroup = round == 1 ? "true" : "false";
+        struct th *t = th_start(fmt, th_helper("forker"), 30, asgroup);
         ck_assert_int_eq(th_wait_file(th_path(t, "d.out"), "ready", WAIT), 0);
         pid_t gc[2];
         ck_assert_int_eq(gc_pids(th_path(t, "d.out"), gc, 2), 2);
         ck_assert_int_ne(getsid(gc[0]), getsid(th_pid(t, "d")));
-        if (asgroup) {          /* shutdown stops it the same way */
-            ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
-        } else {
+        if (round == 0) {
             ck_assert_int_eq(th_ctl(t, out, sizeof out, "stop d"), 0);
             ck_assert_int_eq(th_wait_state(t, "d", "STOPPED", WAIT), 0);
+        } else if (round == 1) {
+            ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+        } else {
+            ck_assert_int_eq(th_config(t, NULL, fmt, th_helper("forker"), 29, asgroup), 0);
+            ck_assert_int_eq(th_ctl(t, out, sizeof out, "reload"), 0);
+            for (uint64_t end = th_now_ms() + WAIT;
+                 th_count_in_file(th_path(t, "d.out"), "ready") < 2 && th_now_ms() < end;)
+                th_nap(20);
+            ck_assert_int_eq(th_count_in_file(th_path(t, "d.out"), "ready"), 2);
         }
         for (int i = 0; i < 2; i++) {
             ck_assert(!th_pid_alive(gc[i]));
@@ -694,7 +704,7 @@ START_TEST(setsid_daemon_gets_stop_signal)
         }
         ck_assert_int_eq(th_count_in_file(t->errlog, "sending SIGKILL"), 0);
         ck_assert_int_eq(th_count_in_file(t->errlog, "killing them"), 0);
-        if (!asgroup)
+        if (round != 1)
             ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
         th_free(t);
     }
