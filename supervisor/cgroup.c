@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,30 +360,35 @@ struct cgroups *cgroup_setup(struct supervisor *sv, char *err, size_t errlen, bo
     return cg;
 }
 
-void cgroup_warn_keys(const struct cgroups *cg, const struct tend_config *c)
+void cgroup_warn_program(const struct cgroups *cg, const struct process_config *p,
+                         unsigned *warned)
 {
     static const struct { const char *key; int bit; } keys[] = {
         {"memory_max", C_MEMORY}, {"memory_high", C_MEMORY}, {"pids_max", C_PIDS},
         {"cpu_max", C_CPU}, {"cpu_weight", C_CPU},
     };
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-        if (cg && (cg->controllers & keys[k].bit))
+        if ((cg && (cg->controllers & keys[k].bit)) || (*warned & (1u << k)))
             continue;
-        for (size_t i = 0; i < c->nprocs; i++) {
-            const struct process_config *p = &c->procs[i];
-            bool set = k == 0 ? p->memory_max : k == 1 ? p->memory_high : k == 2 ? p->pids_max
-                     : k == 3 ? p->cpu_max[0] != 0 : p->cpu_weight != 0;
-            if (!set)
-                continue;
-            log_warn("%s:%d: [program:%s] %s is ignored: %s", p->file, p->line, p->program,
-                     keys[k].key,
-                     !cg ? "cgroups are not used"
-                         : keys[k].bit == C_MEMORY ? "the memory controller is not available"
-                         : keys[k].bit == C_PIDS ? "the pids controller is not available"
-                                                 : "the cpu controller is not available");
-            break;          /* once per key */
-        }
+        bool set = k == 0 ? p->memory_max : k == 1 ? p->memory_high : k == 2 ? p->pids_max
+                 : k == 3 ? p->cpu_max[0] != 0 : p->cpu_weight != 0;
+        if (!set)
+            continue;
+        log_warn("%s:%d: [program:%s] %s is ignored: %s", p->file, p->line, p->program,
+                 keys[k].key,
+                 !cg ? "cgroups are not used"
+                     : keys[k].bit == C_MEMORY ? "the memory controller is not available"
+                     : keys[k].bit == C_PIDS ? "the pids controller is not available"
+                                             : "the cpu controller is not available");
+        *warned |= 1u << k;     /* once per key */
     }
+}
+
+void cgroup_warn_keys(const struct cgroups *cg, const struct tend_config *c)
+{
+    unsigned warned = 0;
+    for (size_t i = 0; i < c->nprocs; i++)
+        cgroup_warn_program(cg, &c->procs[i], &warned);
 }
 
 /* ---- per process ---- */
@@ -453,14 +459,42 @@ static void on_events(struct loop *l, struct watch *w, uint32_t events)
         drop(cg, e);
 }
 
+void cgroup_dir_stats(int dirfd, struct cgroup_stats *out)
+{
+    char buf[1024];
+    *out = (struct cgroup_stats){0};
+    if (read_at(dirfd, "cpu.stat", buf, sizeof buf) > 0)
+        out->has_cpu = kv_get(buf, "usage_usec", &out->cpu_usec);
+    if (read_at(dirfd, "memory.current", buf, sizeof buf) > 0) {
+        char *end;
+        errno = 0;
+        out->memory_current = strtoull(buf, &end, 10);
+        out->has_memory_current = !errno && end != buf && (*end == '\n' || !*end);
+        if (!out->has_memory_current)
+            out->memory_current = 0;
+    }
+    if (read_at(dirfd, "memory.events", buf, sizeof buf) > 0)
+        out->has_oom_kill = kv_get(buf, "oom_kill", &out->oom_kill);
+}
+
 /* memory.events' oom_kill of E's cgroup; 0 without the memory controller. */
 static unsigned long long oom_kills(const struct cgproc *e)
 {
     char buf[512];
     unsigned long long v = 0;
+    /* memory.events alone: this is read at every spawn */
     if (e->dirfd >= 0 && read_at(e->dirfd, "memory.events", buf, sizeof buf) > 0)
         kv_get(buf, "oom_kill", &v);
     return v;
+}
+
+unsigned long long cgroup_oom_kills(struct cgroups *cg, const struct process *p)
+{
+    struct cgproc *e = cg ? find(cg, p) : NULL;
+    if (!e || !e->run_open)
+        return 0;
+    unsigned long long n = oom_kills(e);
+    return n > e->oom_base ? n - e->oom_base : 0;
 }
 
 static void observer(void *arg, struct process *p, enum proc_event ev, enum pstate old)
@@ -580,6 +614,34 @@ bool cgroup_populated(struct cgroups *cg, const struct process *p)
     return e && populated(e);
 }
 
+unsigned cgroup_signal_escaped(struct cgroups *cg, const struct process *p, pid_t pgid, int sig)
+{
+    struct cgproc *e = cg ? find(cg, p) : NULL;
+    if (!e || e->dirfd < 0)
+        return 0;
+    int fd;
+    do
+        fd = openat(e->dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    unsigned n = 0;
+    long pid;
+    while (fscanf(f, "%ld", &pid) == 1) {
+        pid_t g = getpgid((pid_t)pid);
+        /* a process of the cgroup is never reused before it is reaped from
+         * it: the pid is still this program's */
+        if (pid > 0 && g >= 0 && g != pgid && kill((pid_t)pid, sig) == 0)
+            n++;
+    }
+    fclose(f);
+    return n;
+}
+
 void cgroup_kill(struct cgroups *cg, const struct process *p)
 {
     struct cgproc *e = find(cg, p);
@@ -595,13 +657,13 @@ bool cgroup_usage(struct cgroups *cg, const struct process *p, const struct usag
     if (!e || e->dirfd < 0)
         return false;
     char buf[8192];
-    unsigned long long v = 0;
+    struct cgroup_stats st;
     *out = (struct usage){0};
-    *memory_current = 0;
-    if (read_at(e->dirfd, "cpu.stat", buf, sizeof buf) > 0 && kv_get(buf, "usage_usec", &v))
-        out->cpu_seconds = (double)v / 1e6;
-    if (read_at(e->dirfd, "memory.current", buf, sizeof buf) > 0)
-        *memory_current = strtoull(buf, NULL, 10);
+    cgroup_dir_stats(e->dirfd, &st);
+    out->cpu_seconds = (double)st.cpu_usec / 1e6;
+    out->has_memory_current = st.has_memory_current;
+    out->memory_current = st.memory_current;
+    *memory_current = st.memory_current;
     pid_t pids[512];
     size_t n = 0;
     if (read_at(e->dirfd, "cgroup.procs", buf, sizeof buf) > 0)
@@ -613,7 +675,7 @@ bool cgroup_usage(struct cgroups *cg, const struct process *p, const struct usag
             pids[n++] = (pid_t)x;
             s = end + (*end == '\n');
         }
-    struct usage u;
+    struct usage u = {0};
     usage_of_pids(snap, pids, n, &u);
     out->rss_bytes = u.rss_bytes;
     out->procs = (unsigned)n;

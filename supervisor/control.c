@@ -653,6 +653,8 @@ static void do_status(struct client *c, struct request *r)
             rec.cpu_seconds = u.cpu_seconds;
             rec.rss_bytes = u.rss_bytes;
             rec.procs = u.procs;
+            rec.has_memory_current = u.has_memory_current;
+            rec.memory_current = u.memory_current;
         }
         int n = machine ? status_rec_format(line, sizeof line, &rec)
                         : status_rec_text(line, sizeof line, &rec, width);

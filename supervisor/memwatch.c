@@ -71,15 +71,21 @@ static void tick(struct loop *l, struct timer *t)
     usage_free(snap);
     /* armed before the restart, whose STOPPING drops (and disarms) W */
     timer_arm(l, &w->timer, (uint64_t)p->cfg->memory_check_interval_ms);
-    if (u.rss_bytes <= p->cfg->memory_limit)
-        return;
+    if (u.rss_bytes <= p->cfg->memory_limit || p->stop_pending)
+        return;                 /* (a stop waits for its dependents: said already) */
     log_warn("%s: resident memory %.1f MB (%llu bytes in %u process%s) is over memory_limit "
-             "%.1f MB: restarting", p->cfg->fullname, mb(u.rss_bytes),
-             (unsigned long long)u.rss_bytes, u.procs, u.procs == 1 ? "" : "es",
-             mb(p->cfg->memory_limit));
-    char err[256];
-    if (proc_restart(p, err, sizeof err) < 0)
-        log_error("%s: cannot restart: %s", p->cfg->fullname, err);
+             "%.1f MB", p->cfg->fullname, mb(u.rss_bytes), (unsigned long long)u.rss_bytes,
+             u.procs, u.procs == 1 ? "" : "es", mb(p->cfg->memory_limit));
+    char what[160];
+    snprintf(what, sizeof what, "resident memory %.1f MB over memory_limit %.1f MB",
+             mb(u.rss_bytes), mb(p->cfg->memory_limit));
+    /* an automatic restart: counted, and limited by restart_limit_count */
+    int rc = proc_restart_auto(p, what);
+    if (rc == 0)
+        log_warn("%s: restarting for memory_limit (restart %u)", p->cfg->fullname, p->restarts);
+    else if (rc > 0)
+        log_warn("%s: restart_limit_count reached: stopping it for good (FATAL)",
+                 p->cfg->fullname);
 }
 
 static void observer(void *arg, struct process *p, enum proc_event ev, enum pstate old)

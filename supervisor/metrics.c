@@ -37,7 +37,7 @@ static void label(char *out, size_t size, const char *s)
     out[n] = '\0';
 }
 
-enum fam { F_STATE, F_UP, F_PID, F_RESTARTS, F_SINCE, F_CPU, F_RSS, F_PROCS, F_COUNT };
+enum fam { F_STATE, F_UP, F_PID, F_RESTARTS, F_SINCE, F_CPU, F_RSS, F_PROCS, F_MEM, F_COUNT };
 
 static const struct {
     const char *name, *type, *help;
@@ -54,6 +54,8 @@ static const struct {
     [F_RSS] = {"tend_process_resident_memory_bytes", "gauge",
                "Resident memory of all the process's processes."},
     [F_PROCS] = {"tend_process_processes", "gauge", "Live processes of the process."},
+    [F_MEM] = {"tend_process_memory_current_bytes", "gauge",
+               "memory.current of the process's cgroup (with the memory controller only)."},
 };
 
 void metrics_emit(struct supervisor *sv, void (*line)(void *arg, const char *text), void *arg)
@@ -64,6 +66,9 @@ void metrics_emit(struct supervisor *sv, void (*line)(void *arg, const char *tex
     for (size_t i = 0; u && i < sv->nprocs; i++)
         metrics_usage(snap, sv->procs[i], &u[i]);
     usage_free(snap);
+    bool any_mem = false;       /* the family only where some cgroup has it */
+    for (size_t i = 0; u && i < sv->nprocs; i++)
+        any_mem = any_mem || u[i].has_memory_current;
 
     line(arg, "# HELP tend_up 1 while tend answers.");
     line(arg, "# TYPE tend_up gauge");
@@ -81,6 +86,8 @@ void metrics_emit(struct supervisor *sv, void (*line)(void *arg, const char *tex
     for (int f = 0; f < F_COUNT; f++) {
         if (!u && (f == F_CPU || f == F_RSS || f == F_PROCS))
             continue;           /* out of memory: leave out what is not known */
+        if (f == F_MEM && !any_mem)
+            continue;
         snprintf(buf, sizeof buf, "# HELP %s %s", fams[f].name, fams[f].help);
         line(arg, buf);
         snprintf(buf, sizeof buf, "# TYPE %s %s", fams[f].name, fams[f].type);
@@ -121,6 +128,12 @@ void metrics_emit(struct supervisor *sv, void (*line)(void *arg, const char *tex
                 break;
             case F_PROCS:
                 snprintf(buf, sizeof buf, "%s{%s} %u", fn, lbl, u[i].procs);
+                break;
+            case F_MEM:
+                if (!u[i].has_memory_current)
+                    continue;   /* no memory controller for this one */
+                snprintf(buf, sizeof buf, "%s{%s} %llu", fn, lbl,
+                         (unsigned long long)u[i].memory_current);
                 break;
             }
             line(arg, buf);

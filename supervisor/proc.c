@@ -275,6 +275,17 @@ static void describe_exit(int status, char *buf, size_t len)
         snprintf(buf, len, "wait status %d", status);
 }
 
+/* Name the OOM killer in an exit's description WHAT when it killed in P's
+ * cgroup during this run (memory.events), so status says why. */
+static void oom_note(struct process *p, char *what, size_t len)
+{
+    unsigned long long n = p->host->cgroups ? cgroup_oom_kills(p->host->cgroups, p) : 0;
+    size_t l = strlen(what);
+    p->oom_killed = n > 0;
+    if (n > 0 && l < len)
+        snprintf(what + l, len - l, ", OOM killed");
+}
+
 void proc_describe(const struct process *p, char *buf, size_t len)
 {
     switch (p->state) {
@@ -291,15 +302,19 @@ void proc_describe(const struct process *p, char *buf, size_t len)
     }
     case PS_BACKOFF:
     case PS_FATAL:
-        if (p->reason[0] && strncmp(p->reason, "exit", 4) && strncmp(p->reason, "killed", 6))
+        if (p->reason[0] && ((strncmp(p->reason, "exit", 4) && strncmp(p->reason, "killed", 6)) ||
+                             p->oom_killed))
             snprintf(buf, len, "%s", p->reason);
         else
             snprintf(buf, len, "Exited too quickly (process log may have details)");
         break;
     case PS_EXITED:
-        if (p->exit_status >= 0)
+        if (p->exit_status >= 0) {
             describe_exit(p->exit_status, buf, len);
-        else
+            size_t l = strlen(buf);
+            if (p->oom_killed && l < len)
+                snprintf(buf + l, len - l, ", OOM killed");
+        } else
             snprintf(buf, len, "%s", p->reason);
         break;
     case PS_STOPPED:
@@ -953,6 +968,7 @@ static void do_spawn(struct process *p)
 
     p->kill_sent = false;
     p->ready_timed_out = false;
+    p->oom_killed = false;
     p->pending_start = false;
     p->dep_stopped = false;
     p->status_text[0] = 0;
@@ -1062,7 +1078,20 @@ static uint64_t backoff_retry_ms(const struct process_config *c, unsigned n)
 /* restart_limit_count automatic restarts within restart_limit_interval
  * already: FATAL instead of one more (so on_fatal = shutdown can end a
  * container whose helper keeps crashing). True when it went FATAL. */
+static bool restart_limit_hit(struct process *p);
+
 static bool restart_limited(struct process *p, const char *what)
+{
+    if (!restart_limit_hit(p))
+        return false;
+    set_state(p, PS_FATAL, "%s; restarted %d times in %d s (restart_limit_count)", what,
+              p->cfg->restart_limit_count, p->cfg->restart_limit_interval_ms / 1000);
+    return true;
+}
+
+/* Count one more automatic restart: true (and no count) when it would be
+ * one too many within restart_limit_interval. */
+static bool restart_limit_hit(struct process *p)
 {
     const struct process_config *c = p->cfg;
     if (c->restart_limit_count <= 0)
@@ -1082,8 +1111,6 @@ static bool restart_limited(struct process *p, const char *what)
     if (p->nrestart_times == cap &&
         now - p->restart_times[oldest] <= (uint64_t)c->restart_limit_interval_ms) {
         p->nrestart_times = 0;
-        set_state(p, PS_FATAL, "%s; restarted %d times in %d s (restart_limit_count)", what,
-                  c->restart_limit_count, c->restart_limit_interval_ms / 1000);
         return true;
     }
     p->restart_times[p->restart_times_head] = now;
@@ -1178,6 +1205,14 @@ static void stopped(struct process *p, const char *what)
     /* observers of STOPPED see that it is coming back */
     p->pending_start = again;
     p->pending_at = loop_now();
+    if (p->fatal_after_stop[0] && !again) {
+        char why[sizeof p->fatal_after_stop];
+        snprintf(why, sizeof why, "%s", p->fatal_after_stop);
+        p->fatal_after_stop[0] = '\0';
+        set_state(p, PS_FATAL, "%s", why);
+        return;
+    }
+    p->fatal_after_stop[0] = '\0';
     set_state(p, PS_STOPPED, "%s", what);
     if (again && p->state == PS_STOPPED && p->pending_start) {
         /* (unless a check nested in the notification started it already) */
@@ -1276,6 +1311,7 @@ void proc_exited(struct process *p, int status)
     timer_disarm(h->loop, &p->timer);
     char what[96];
     describe_exit(status, what, sizeof what);
+    oom_note(p, what, sizeof what);
     switch (p->state) {
     case PS_STARTING:
         if (p->ready_timed_out && p->cfg->ready == READY_PROBE) {
@@ -1639,6 +1675,13 @@ static void stop_now(struct process *p, int sig)
     if (send_signal(p, sig, p->cfg->stopasgroup) < 0 && errno != ESRCH)
         log_error("%s: kill(%d, SIG%s): %s", p->cfg->fullname, (int)p->pid,
                   conf_signal_name(sig), strerror(errno));
+    /* what left its process group (a setsid daemon) hears it too: its
+     * cgroup knows it, and nothing else would tell it before cgroup.kill */
+    unsigned esc = p->host->cgroups && p->pgid > 0
+                       ? cgroup_signal_escaped(p->host->cgroups, p, p->pgid, sig) : 0;
+    if (esc)
+        log_info("%s: SIG%s also to %u process%s of its cgroup outside its process group",
+                 p->cfg->fullname, conf_signal_name(sig), esc, esc == 1 ? "" : "es");
     set_state(p, PS_STOPPING, "sent SIG%s", conf_signal_name(sig));
 }
 
@@ -1717,6 +1760,29 @@ int proc_restart(struct process *p, char *err, size_t errlen)
     }
     proc_stop(p, &already); /* a retry or restart timer, a pending start */
     return proc_start(p, &already, err, errlen);
+}
+
+int proc_restart_auto(struct process *p, const char *why)
+{
+    const struct process_config *c = p->cfg;
+    bool already;
+    if (p->removed || p->host->shutting_down || p->stop_pending ||
+        (p->state != PS_STARTING && p->state != PS_RUNNING))
+        return -1;
+    p->pending_start = false;
+    p->dep_stopped = false;
+    if (!p->is_main && restart_limit_hit(p)) {
+        snprintf(p->fatal_after_stop, sizeof p->fatal_after_stop,
+                 "%s; restarted %d times in %d s (restart_limit_count)", why,
+                 c->restart_limit_count, c->restart_limit_interval_ms / 1000);
+        stop_request(p, c->stopsignal, &already);
+        p->restart_after_stop = false;
+        return 1;
+    }
+    p->restarts++;
+    stop_request(p, c->stopsignal, &already);
+    p->restart_after_stop = true; /* stopped() starts it again */
+    return 0;
 }
 
 bool proc_reconfigure(struct process *p, struct process_config *cfg)

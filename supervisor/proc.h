@@ -156,6 +156,9 @@ struct process {
     int out_log_fd;            /* a listener's stdout_logfile: tend's write end of
                                   the capture stream p->out (-1 when none) */
     pid_t last_pid;            /* the pid of the last run (EXITED keeps it) */
+    bool oom_killed;           /* the OOM killer killed in its cgroup in the last run */
+    char fatal_after_stop[160]; /* STOPPING ends FATAL with this reason, not STOPPED
+                                   (an automatic restart over restart_limit_count) */
 };
 
 /* NULL when out of memory. */
@@ -199,6 +202,12 @@ int proc_stop_with(struct process *p, int sig, bool *already);
  * so nothing rests in STOPPED on the way (pending_start is set when STOPPED
  * is announced). Down already: start it. -1 with ERR as proc_start. */
 int proc_restart(struct process *p, char *err, size_t errlen);
+/* An automatic restart tend decides for a program that is up (memory_limit,
+ * WHY names it): counted in restarts and in restart_limit_count like a
+ * crash's, so past the limit it is stopped and ends FATAL instead. 0 when
+ * it restarts, 1 when it went for FATAL, -1 when P is not up (nothing
+ * done). */
+int proc_restart_auto(struct process *p, const char *why);
 /* Act on a pending start or stop, or a start after a dependency's return. */
 void proc_check_pending(struct process *p);
 /* Send SIG to the process (its group when stopasgroup). -1 with errno. */

@@ -225,14 +225,14 @@ static bool parse_long(const char *s, long long lo, long long hi, long long *out
 
 int status_rec_parse(char *line, struct status_rec *r)
 {
-    char *f[13];
+    char *f[14];
     int n = 0;
     char *p = line;
     size_t len = strlen(line);
     if (len && line[len - 1] == '\n')
         line[--len] = '\0';
     for (;;) {
-        if (n == 13)
+        if (n == 14)
             return -1;
         f[n++] = p;
         char *tab = strchr(p, '\t');
@@ -262,8 +262,8 @@ int status_rec_parse(char *line, struct status_rec *r)
     r->desc = f[7];
     r->text = f[8];
     r->health = n > 9 ? f[9] : f[8] + strlen(f[8]); /* "" */
-    r->has_usage = false;
-    if (n == 13) {              /* status -jl: CPU RSS PROCS */
+    r->has_usage = r->has_memory_current = false;
+    if (n == 13 || n == 14) {   /* status -jl: CPU RSS PROCS [MEMORY_CURRENT] */
         char *end;
         errno = 0;
         double cpu = strtod(f[10], &end);
@@ -278,6 +278,12 @@ int status_rec_parse(char *line, struct status_rec *r)
         r->procs = (unsigned long)procs;
         r->cpu_seconds = cpu;
         r->has_usage = true;
+        if (n == 14) {
+            if (!parse_long(f[13], 0, INT64_MAX, &v))
+                return -1;
+            r->memory_current = (unsigned long long)v;
+            r->has_memory_current = true;
+        }
     } else if (n > 10) {
         return -1;
     }
@@ -338,6 +344,13 @@ int status_rec_format(char *buf, size_t size, const struct status_rec *r)
             return -1;
         memcpy(buf + n, num, strlen(num));
         n += strlen(num);
+        if (r->has_memory_current) {
+            k = snprintf(num, sizeof num, "\t%llu", r->memory_current);
+            if (k < 0 || (size_t)k >= sizeof num || n + (size_t)k >= size)
+                return -1;
+            memcpy(buf + n, num, strlen(num));
+            n += strlen(num);
+        }
     }
     buf[n] = '\0';
     return (int)n;
@@ -363,6 +376,11 @@ int status_rec_usage_text(char *buf, size_t size, const struct status_rec *r)
                                       r->rss_bytes, r->procs)
                            : snprintf(buf, size, "  cpu=%.2fs rss=%.1f%s procs=%lu",
                                       r->cpu_seconds, b, unit, r->procs);
+    if (n >= 0 && (size_t)n < size && r->has_memory_current) {
+        int k = snprintf(buf + n, size - (size_t)n, " mem=%.1fMB",
+                         (double)r->memory_current / (1024.0 * 1024));
+        n = k < 0 ? k : n + k;
+    }
     return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
@@ -467,6 +485,10 @@ int status_rec_json(char *buf, size_t size, const struct status_rec *r)
                          ", \"cpu_seconds\": %.2f, \"rss_bytes\": %llu, \"procs\": %lu",
                          r->cpu_seconds, r->rss_bytes, r->procs);
         ok = ok && k > 0 && (size_t)k < sizeof num && json_raw(buf, size, &n, num);
+        if (r->has_memory_current) {
+            k = snprintf(num, sizeof num, ", \"memory_current_bytes\": %llu", r->memory_current);
+            ok = ok && k > 0 && (size_t)k < sizeof num && json_raw(buf, size, &n, num);
+        }
     }
     ok = ok && json_raw(buf, size, &n, "}");
     return ok ? (int)n : -1;

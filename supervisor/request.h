@@ -97,6 +97,8 @@ struct status_rec {
     double cpu_seconds;
     unsigned long long rss_bytes;
     unsigned long procs;
+    bool has_memory_current;    /* its cgroup's memory.current is known */
+    unsigned long long memory_current;
 };
 
 /* Split a machine record in place (LINE is modified). Returns 0 or -1. */
@@ -111,7 +113,8 @@ int status_name_width(size_t namelen);
  * padded to 10, description, then ` "STATUS_TEXT"` when there is one. */
 int status_rec_text(char *buf, size_t size, const struct status_rec *r, int namewidth);
 /* Append R as a JSON object to BUF (NUL terminated), with cpu_seconds,
- * rss_bytes and procs when it has them. Returns the new length or -1 if it
+ * rss_bytes and procs when it has them, and memory_current_bytes when
+ * that is known too. Returns the new length or -1 if it
  * did not fit. */
 int status_rec_json(char *buf, size_t size, const struct status_rec *r);
 

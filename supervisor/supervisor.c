@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "cgroup.h"
 #include "events.h"
 #include "log.h"
 #include "probe.h"
@@ -636,12 +637,14 @@ static int plan_reload(struct supervisor *sv, struct reload_plan *pl)
  * restarts with it), drop the removed ones, and swap in the new table. */
 static void apply_reload(struct supervisor *sv, struct reload_plan *pl)
 {
+    unsigned warned = 0;        /* controller keys warned about (cgroup.h) */
     for (size_t i = 0; i < pl->n; i++) {
         struct process_config *c = &pl->nc->procs[i];
         struct process *p = pl->np[i];
         if (!pl->old[i]) {
             pl->added++;
             log_info("reload: %s added", c->fullname);
+            cgroup_warn_program(sv->host.cgroups, c, &warned);
             if (c->autostart || c->main)
                 pl->starts[pl->nstarts++] = p;
             continue;
@@ -659,6 +662,7 @@ static void apply_reload(struct supervisor *sv, struct reload_plan *pl)
             continue;
         }
         pl->changed++;
+        cgroup_warn_program(sv->host.cgroups, c, &warned);
         if (pl->all)
             log_info("restart: restarting %s", c->fullname);
         else
@@ -882,10 +886,12 @@ int supervisor_add_group(struct supervisor *sv, const char *group)
     qsort(sv->procs, sv->nprocs, sizeof *sv->procs, table_cmp);
     link_table(sv);
     log_info("%s: added process group", group);
+    unsigned warned = 0;
     for (size_t i = 0; i < k; i++) {
         struct process *p = added[i];
         bool already;
         char err[256];
+        cgroup_warn_program(sv->host.cgroups, p->cfg, &warned);
         if ((p->cfg->autostart || p->is_main) && !proc_alive(p) &&
             proc_autostart(p, &already, err, sizeof err) < 0)
             log_error("%s: %s", p->cfg->fullname, err);

@@ -13,6 +13,7 @@
 struct pinfo {
     pid_t pid, ppid, pgid;
     pid_t top;                  /* its ancestor that is tend's child (or itself), 0: none */
+    pid_t top_pgid;             /* that ancestor's process group, 0: none */
     bool zombie;
     unsigned long long ticks;   /* utime + stime + cutime + cstime */
     unsigned long long rss;     /* pages */
@@ -89,6 +90,7 @@ static int by_pid(const void *a, const void *b)
 }
 
 static pid_t top_of(const struct usage_snap *s, const struct pinfo *e, pid_t self);
+static const struct pinfo *find(const struct usage_snap *s, pid_t pid);
 
 struct usage_snap *usage_scan(void)
 {
@@ -131,6 +133,12 @@ struct usage_snap *usage_scan(void)
     pid_t self = getpid();
     for (size_t i = 0; i < s->n; i++)
         s->v[i].top = top_of(s, &s->v[i], self);
+    /* an orphan re-parented to tend (subreaper) is tend's child too: what
+     * descends from it belongs to the program whose process group it is in */
+    for (size_t i = 0; i < s->n; i++) {
+        const struct pinfo *t = s->v[i].top > 0 ? find(s, s->v[i].top) : NULL;
+        s->v[i].top_pgid = t ? t->pgid : 0;
+    }
     return s;
 }
 
@@ -170,7 +178,8 @@ void usage_of(const struct usage_snap *s, pid_t pid, pid_t pgid, struct usage *o
     unsigned long long ticks = 0, pages = 0;
     for (size_t i = 0; i < s->n; i++) {
         const struct pinfo *e = &s->v[i];
-        if (!((pgid > 0 && e->pgid == pgid) || (pid > 0 && e->top == pid)))
+        if (!((pgid > 0 && (e->pgid == pgid || e->top_pgid == pgid)) ||
+              (pid > 0 && e->top == pid)))
             continue;
         ticks += e->ticks;
         pages += e->rss;

@@ -10,6 +10,7 @@
 #ifndef TEND_USAGE_H
 #define TEND_USAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -18,6 +19,8 @@ struct usage {
     double cpu_seconds;         /* user + system, with waited-for children */
     uint64_t rss_bytes;
     unsigned procs;             /* live (not zombie) processes */
+    bool has_memory_current;    /* from a cgroup with the memory controller: */
+    uint64_t memory_current;    /* its memory.current (page cache, kernel too) */
 };
 
 struct usage_snap;
@@ -27,7 +30,11 @@ struct usage_snap;
 struct usage_snap *usage_scan(void);
 void usage_free(struct usage_snap *s);
 /* The usage of the processes in group PGID (when > 0) and of PID and its
- * descendants (when > 0; PID must be a child of tend, as programs are).
+ * descendants (when > 0; PID must be a child of tend, as programs are),
+ * and of the descendants of every orphan re-parented to tend that is in
+ * group PGID. A process that left the group (setsid) and whose parent in
+ * the program is gone cannot be told from any other: not counted (its
+ * cgroup counts it, where there is one).
  * All zeros when neither is running. */
 void usage_of(const struct usage_snap *s, pid_t pid, pid_t pgid, struct usage *out);
 

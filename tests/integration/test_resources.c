@@ -411,7 +411,10 @@ START_TEST(memory_limit_restarts_growing_only)
     while (th_count_in_file(t->errlog, msg) < 2 && th_now_ms() < end)
         th_nap(20);
     ck_assert_int_ge(th_count_in_file(t->errlog, msg), 2);
-    ck_assert_int_ge(th_count_in_file(t->errlog, "is over memory_limit 50.0 MB: restarting"), 2);
+    ck_assert_int_ge(th_count_in_file(t->errlog, "is over memory_limit 50.0 MB"), 2);
+    ck_assert_int_ge(th_count_in_file(t->errlog, "grow: restarting for memory_limit (restart "), 2);
+    /* counted as automatic restarts */
+    ck_assert_int_ge(json_field(t, "grow", "restarts"), 2);
     /* the figure is the sum that was over the limit */
     char text[1 << 16];
     ck_assert_int_gt(th_read_file(t->errlog, text, sizeof text), 0);
@@ -422,6 +425,80 @@ START_TEST(memory_limit_restarts_growing_only)
     ck_assert_int_eq(th_wait_state(t, "grow", "RUNNING", WAIT), 0);
     ck_assert_int_eq(th_count_in_file(t->errlog, "steady: resident memory"), 0);
     ck_assert_int_eq(th_pid(t, "steady"), steady);
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    th_free(t);
+}
+END_TEST
+
+/* Without cgroups: an orphan of the program re-parented to tend still in
+ * its process group counts, and so does what it started, setsid or not;
+ * an orphan that left the group itself cannot be told from another
+ * program's (the documented limit). */
+START_TEST(orphans_counted_without_cgroups)
+{
+    struct th *t = th_start(
+        "cgroups = off\n[program:o]\nstartsecs = 0\ncommand = sh -c '"
+        "(sh -c \"setsid sleep 1001 & exec sleep 1002\" &); (setsid sleep 1003 &); "
+        "echo go > @DIR@/o.out; exec sleep 1004'\n");
+    ck_assert_int_eq(th_wait_file(th_path(t, "o.out"), "go", WAIT), 0);
+    /* main sleep, the orphan's sleep 1002 in its group, its setsid child */
+    ck_assert_int_eq(wait_field(t, "o", "procs", 3), 3);
+    th_nap(100);                /* (no more to come: the shells exec'd or exited) */
+    ck_assert_int_eq(json_field(t, "o", "procs"), 3);
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    th_free(t);                 /* kills the setsid ones */
+}
+END_TEST
+
+/* memory_limit restarts are automatic restarts: counted in restarts and
+ * in restart_limit_count, so a program that keeps growing ends FATAL
+ * (stopped, not left running) with the reason; a start asked for after
+ * that runs it again. */
+START_TEST(memory_limit_restarts_hit_restart_limit)
+{
+    struct th *t = th_start("[program:grow]\ncommand = %s 60\nmemory_limit = 20MB\n"
+                            "memory_check_interval = 0.1\nstartsecs = 0\n"
+                            "restart_limit_count = 2\nrestart_limit_interval = 600\n",
+                            th_helper("memhog"));
+    ck_assert_int_eq(th_wait_state(t, "grow", "FATAL", WAIT), 0);
+    ck_assert_int_eq(th_count_in_file(t->errlog, "grow: restarting for memory_limit (restart 1)"),
+                     1);
+    ck_assert_int_eq(th_count_in_file(t->errlog, "grow: restarting for memory_limit (restart 2)"),
+                     1);
+    ck_assert_int_eq(th_count_in_file(t->errlog, "grow: restart_limit_count reached"), 1);
+    ck_assert_int_eq(json_field(t, "grow", "restarts"), 2);
+    ck_assert_int_eq(json_field(t, "grow", "pid"), 0);
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "status grow"), 3);  /* not all fine */
+    ck_assert_msg(strstr(out, "over memory_limit 20.0 MB; restarted 2 times in 600 s "
+                              "(restart_limit_count)"), "status: %s", out);
+    ck_assert_int_eq(th_wait_file(t->errlog, "grow: STOPPING -> FATAL", WAIT), 0);
+    /* asked for, it starts again (and is over its limit again) */
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "start grow"), 0);
+    ck_assert_int_eq(th_wait_file(t->errlog, "grow: restarting for memory_limit (restart 3)",
+                                  WAIT), 0);
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    th_free(t);
+}
+END_TEST
+
+/* A memory_limit restart of a program others depend on: its dependent
+ * (slow to stop) goes down first and comes back after it; the figure is
+ * logged once per restart, not at every tick while the dependent stops. */
+START_TEST(memory_limit_restart_with_dependent)
+{
+    struct th *t = th_start(
+        "[program:grow]\ncommand = %s 60\nmemory_limit = 20MB\nmemory_check_interval = 0.1\n"
+        "startsecs = 0\nautorestart = false\n"
+        "[program:dep]\ndepends_on = grow\nstartsecs = 0\ncommand = sh -c 'trap \"sleep 0.5; "
+        "exit 0\" TERM; while :; do sleep 0.1; done'\n", th_helper("memhog"));
+    ck_assert_int_eq(th_wait_file(t->errlog, "grow: restarting for memory_limit (restart 2)",
+                                  WAIT), 0);
+    ck_assert_int_ge(th_count_in_file(t->errlog, "dep: RUNNING -> STOPPING"), 2);
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "stop grow"), 0);
+    int figures = th_count_in_file(t->errlog, "grow: resident memory ");
+    int restarts = th_count_in_file(t->errlog, "grow: restarting for memory_limit");
+    ck_assert_int_eq(figures, restarts);
+    ck_assert_int_ge(json_field(t, "grow", "restarts"), 2);
     ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
     th_free(t);
 }
@@ -547,11 +624,24 @@ START_TEST(setsid_daemon_killed_by_stop)
     ck_assert_ptr_nonnull(strstr(buf, th_fmt("%d\n", (int)gc[1])));
     /* accounting counts them too: they are in its cgroup */
     ck_assert_int_eq(json_field(t, "d", "procs"), 3);
+    /* memory.current only where the cgroup has it (the memory controller) */
+    bool mem = access(th_fmt("%s/memory.current", cg), F_OK) == 0;
+    ck_assert_int_eq(json_field(t, "d", "memory_current_bytes") >= 0, mem);
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "status -l d"), 0);
+    ck_assert_int_eq(strstr(out, " mem=") != NULL, mem);
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "metrics"), 0);
+    ck_assert_int_eq(strstr(out, "tend_process_memory_current_bytes") != NULL, mem);
 
     ck_assert_int_eq(th_ctl(t, out, sizeof out, "stop d"), 0);
     ck_assert_int_eq(th_wait_state(t, "d", "STOPPED", WAIT), 0);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         ck_assert_msg(!th_pid_alive(gc[i]), "daemon %d survived the stop", (int)gc[i]);
+        /* SIGTERM first, though outside the process group, SIGKILL after */
+        ck_assert_int_eq(th_count_in_file(th_path(t, "d.out"),
+                                          th_fmt("gc %d signal SIGTERM", (int)gc[i])), 1);
+    }
+    ck_assert_int_eq(th_count_in_file(t->errlog, "d: SIGTERM also to 2 processes of its cgroup "
+                                                 "outside its process group"), 1);
     ck_assert_int_eq(wait_dir(cg, false), 0);   /* removed once empty */
     ck_assert_int_eq(th_count_in_file(t->errlog, "d: still alive 1 s after SIGTERM"), 1);
 
@@ -574,6 +664,66 @@ START_TEST(setsid_daemon_killed_by_stop)
 }
 END_TEST
 
+/* KillMode=control-group: a setsid daemon that shuts down gracefully on
+ * SIGTERM gets it with the program (stopasgroup or not) and its
+ * stopwaitsecs to finish; no SIGKILL, STOPPED once it is done. The same
+ * at shutdown (stopasgroup = true round). */
+START_TEST(setsid_daemon_gets_stop_signal)
+{
+    NEED_CGROUPS();
+    const char *fmt = "cgroups = on\n[program:d]\ncommand = %s -o @DIR@/d.out -n 2 -O -S "
+                      "-g 300\nstopwaitsecs = %d\nstartsecs = 0\nstopasgroup = %s\n";
+    /* round 0: tendctl stop; 1: shutdown (stopasgroup); 2: a reload that
+     * changes the program */
+    for (int round = 0; round < 3; round++) {
+        const char *asgroup = round == 1 ? "true" : "false";
+        struct th *t = th_start(fmt, th_helper("forker"), 30, asgroup);
+        ck_assert_int_eq(th_wait_file(th_path(t, "d.out"), "ready", WAIT), 0);
+        pid_t gc[2];
+        ck_assert_int_eq(gc_pids(th_path(t, "d.out"), gc, 2), 2);
+        ck_assert_int_ne(getsid(gc[0]), getsid(th_pid(t, "d")));
+        if (round == 0) {
+            ck_assert_int_eq(th_ctl(t, out, sizeof out, "stop d"), 0);
+            ck_assert_int_eq(th_wait_state(t, "d", "STOPPED", WAIT), 0);
+        } else if (round == 1) {
+            ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+        } else {
+            ck_assert_int_eq(th_config(t, NULL, fmt, th_helper("forker"), 29, asgroup), 0);
+            ck_assert_int_eq(th_ctl(t, out, sizeof out, "reload"), 0);
+            for (uint64_t end = th_now_ms() + WAIT;
+                 th_count_in_file(th_path(t, "d.out"), "ready") < 2 && th_now_ms() < end;)
+                th_nap(20);
+            ck_assert_int_eq(th_count_in_file(th_path(t, "d.out"), "ready"), 2);
+        }
+        for (int i = 0; i < 2; i++) {
+            ck_assert(!th_pid_alive(gc[i]));
+            ck_assert_int_eq(th_count_in_file(th_path(t, "d.out"),
+                                              th_fmt("gc %d signal SIGTERM", (int)gc[i])), 1);
+            ck_assert_int_eq(th_count_in_file(th_path(t, "d.out"),
+                                              th_fmt("gc %d done", (int)gc[i])), 1);
+        }
+        ck_assert_int_eq(th_count_in_file(t->errlog, "sending SIGKILL"), 0);
+        ck_assert_int_eq(th_count_in_file(t->errlog, "killing them"), 0);
+        if (round != 1)
+            ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+        th_free(t);
+    }
+}
+END_TEST
+
+/* The line number of the first line of T's config that holds NEEDLE. */
+static int conf_line(struct th *t, const char *needle)
+{
+    char buf[8192];
+    ck_assert_int_gt(th_read_file(t->conf, buf, sizeof buf), 0);
+    const char *at = strstr(buf, needle);
+    ck_assert_ptr_nonnull(at);
+    int line = 1;
+    for (const char *c = buf; c < at; c++)
+        line += *c == '\n';
+    return line;
+}
+
 /* Controller keys: written when the controller is there, else one warning
  * per key at start-up. */
 START_TEST(controller_keys_warn_when_missing)
@@ -586,6 +736,20 @@ START_TEST(controller_keys_warn_when_missing)
     ck_assert_int_eq(th_count_in_file(t->errlog, "memory_max is ignored: cgroups are not used"), 1);
     ck_assert_int_eq(th_count_in_file(t->errlog, "cpu_weight is ignored: cgroups are not used"), 1);
     ck_assert_int_eq(th_count_in_file(t->errlog, "is ignored: cgroups are not used"), 5);
+    /* reload: an added program (c) and a changed one (b) warn again, once
+     * per key, naming their file:line; the unchanged one (a) does not */
+    ck_assert_int_eq(th_config(t, NULL, "cgroups = off\n%s[program:c]\ncommand = sleep 100\n"
+                               "memory_max = 3GB\npids_max = 5\n", th_fmt("%s%s", keys,
+                               "startsecs = 2\n")), 0);
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "reload"), 0);
+    ck_assert_int_eq(th_wait_state(t, "c", "RUNNING", WAIT), 0);
+    ck_assert_int_eq(th_count_in_file(t->errlog, "is ignored: cgroups are not used"), 7);
+    ck_assert_int_eq(th_count_in_file(t->errlog, th_fmt("%s:%d: [program:b] memory_max is ignored",
+                                                        t->conf, conf_line(t, "[program:b]"))), 1);
+    ck_assert_int_eq(th_count_in_file(t->errlog, th_fmt("%s:%d: [program:c] pids_max is ignored",
+                                                        t->conf, conf_line(t, "[program:c]"))), 1);
+    ck_assert_int_eq(th_count_in_file(t->errlog, "[program:c] memory_max"), 0);
+    ck_assert_int_eq(th_count_in_file(t->errlog, "[program:a]"), 5);
     ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
     th_free(t);
 
@@ -746,6 +910,9 @@ START_TEST(oom_kill_reported)
     ck_assert_int_eq(th_wait_file(t->errlog, "hog: OOM killed: the OOM killer killed 1 process",
                                   WAIT), 0);
     ck_assert_int_eq(th_wait_state(t, "hog", "FATAL", WAIT), 0);
+    /* status says why (the reason of its state names the OOM killer) */
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "status hog"), 0);
+    ck_assert_msg(strstr(out, "OOM killed"), "status: %s", out);
     ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
     th_free(t);
 }
@@ -766,12 +933,16 @@ static Suite *suite(void)
     tc = tcase_create("usage");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, usage_figures_move);
+    tcase_add_test(tc, orphans_counted_without_cgroups);
     tcase_add_test(tc, memory_limit_restarts_growing_only);
+    tcase_add_test(tc, memory_limit_restarts_hit_restart_limit);
+    tcase_add_test(tc, memory_limit_restart_with_dependent);
     tcase_add_test(tc, memory_limit_timer_only_while_running);
     suite_add_tcase(s, tc);
     tc = tcase_create("cgroups");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, setsid_daemon_killed_by_stop);
+    tcase_add_test(tc, setsid_daemon_gets_stop_signal);
     tcase_add_test(tc, controller_keys_warn_when_missing);
     tcase_add_test(tc, cgroups_follow_reload_and_stale_ones_go);
     tcase_add_test(tc, cgroups_path_outside_mount_exits_1);

@@ -260,6 +260,39 @@ START_TEST(test_status_record_usage)
 }
 END_TEST
 
+/* A cgroup's memory.current: a 14th field, memory_current_bytes in JSON,
+ * mem= in -l; absent without it (the 13-field record above). */
+START_TEST(test_status_record_memory_current)
+{
+    char buf[1024], text[128], json[1024] = "";
+    struct status_rec in = { .name = "web", .state = "RUNNING", .pid = 42, .exit = "-",
+                             .desc = "d", .text = "", .health = "", .has_usage = true,
+                             .cpu_seconds = 1, .rss_bytes = 1 << 20, .procs = 1,
+                             .has_memory_current = true, .memory_current = 3 << 20 };
+    ck_assert_int_gt(status_rec_format(buf, sizeof buf, &in), 0);
+    ck_assert_ptr_nonnull(strstr(buf, "\t1048576\t1\t3145728"));
+    struct status_rec out;
+    ck_assert_int_eq(status_rec_parse(buf, &out), 0);
+    ck_assert(out.has_usage && out.has_memory_current);
+    ck_assert_uint_eq(out.memory_current, 3 << 20);
+    ck_assert_int_gt(status_rec_usage_text(text, sizeof text, &out), 0);
+    ck_assert_str_eq(text, "  cpu=1.00s rss=1.0MB procs=1 mem=3.0MB");
+    ck_assert_int_gt(status_rec_json(json, sizeof json, &out), 0);
+    ck_assert_ptr_nonnull(strstr(json, "\"procs\": 1, \"memory_current_bytes\": 3145728}"));
+    in.has_memory_current = false;
+    ck_assert_int_gt(status_rec_format(buf, sizeof buf, &in), 0);
+    ck_assert_int_eq(status_rec_parse(buf, &out), 0);
+    ck_assert(out.has_usage && !out.has_memory_current);
+    json[0] = 0;
+    ck_assert_int_gt(status_rec_json(json, sizeof json, &out), 0);
+    ck_assert_ptr_null(strstr(json, "memory_current"));
+    char bad[] = "a\tb\t1\t-\t0\t0\t1\td\tt\t\t1\t1\t1\tx";
+    ck_assert_int_eq(status_rec_parse(bad, &out), -1);
+    char fifteen[] = "a\tb\t1\t-\t0\t0\t1\td\tt\t\t1\t1\t1\t1\t1";
+    ck_assert_int_eq(status_rec_parse(fifteen, &out), -1);
+}
+END_TEST
+
 START_TEST(test_status_text_alignment)
 {
     char buf[512];
@@ -341,6 +374,7 @@ static Suite *request_suite(void)
     tcase_add_test(tc, test_format_rejects);
     tcase_add_test(tc, test_status_record);
     tcase_add_test(tc, test_status_record_usage);
+    tcase_add_test(tc, test_status_record_memory_current);
     tcase_add_test(tc, test_status_text_alignment);
     tcase_add_test(tc, test_status_json);
     tcase_add_test(tc, test_final_lines);
