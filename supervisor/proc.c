@@ -1486,13 +1486,10 @@ static void on_health(void *arg, bool ok, const char *reason)
     bool already;
     switch (c->healthcheck_action) {
     case HEALTH_RESTART:
-        if (p->is_main || restart_limited(p, "unhealthy"))
-            break;
-        p->restarts++;
-        p->pending_start = false;
-        p->dep_stopped = false;
-        stop_request(p, c->stopsignal, &already);
-        p->restart_after_stop = true;
+        /* past restart_limit_count: stopped first, then FATAL (never FATAL
+         * with the process still running) */
+        if (!p->is_main)
+            proc_restart_auto(p, "unhealthy");
         break;
     case HEALTH_STOP:
         proc_stop(p, &already);

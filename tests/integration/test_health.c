@@ -246,6 +246,30 @@ START_TEST(restart_limit_is_fatal)
 }
 END_TEST
 
+/* An unhealthy program restarted past restart_limit_count is stopped first
+ * and only then FATAL: never FATAL with its process still running. */
+START_TEST(health_restart_limit_stops_then_fatal)
+{
+    struct th *t = th_start("[program:h]\ncommand = sleep 3039\nstartsecs = 0\n"
+                            "healthcheck = exec:/bin/false\nhealthcheck_interval = 0.05\n"
+                            "healthcheck_retries = 1\nhealthcheck_action = restart\n"
+                            "restart_limit_count = 2\nrestart_limit_interval = 60\n");
+    ck_assert_int_eq(th_wait_state(t, "h", "FATAL", WAIT), 0);
+    struct th_proc p;
+    ck_assert_int_eq(th_proc(t, "h", &p), 0);
+    ck_assert_int_eq(p.pid, 0);
+    ck_assert_int_eq(th_count_in_file(t->errlog, "h: RUNNING -> FATAL"), 0);
+    ck_assert_int_eq(th_count_in_file(t->errlog, "h: STOPPING -> FATAL (unhealthy; restarted 2 "
+                                                 "times in 60 s"), 1);
+    /* no sleep of h's left behind */
+    char pg[4096];
+    const char *argv[] = {"pgrep", "-f", "sleep 3039", NULL};
+    ck_assert_int_ne(th_run(argv, pg, sizeof pg, 5000), 0);
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    th_free(t);
+}
+END_TEST
+
 /* startretries = forever never gives up; backoff_max caps the wait. */
 START_TEST(startretries_forever)
 {
@@ -300,6 +324,7 @@ static Suite *suite(void)
     tcase_add_test(tc, health_restart);
     tcase_add_test(tc, stuck_probe_does_not_delay_status);
     tcase_add_test(tc, restart_limit_is_fatal);
+    tcase_add_test(tc, health_restart_limit_stops_then_fatal);
     tcase_add_test(tc, startretries_forever);
     tcase_add_test(tc, environment_file_each_start);
     suite_add_tcase(s, tc);
