@@ -899,8 +899,9 @@ static void m_reload_config(struct rcall *c, const struct xv *a, size_t n)
 }
 
 /* restart: supervisord restarts itself and so every program, with the
- * config read again; tend restarts every program (see supervisor_restart).
- * A config error is CANT_REREAD and changes nothing. */
+ * config read again; tend does the same to every program but the main one
+ * (supervisor_restart) and answers at once, as supervisord does. A config
+ * error is CANT_REREAD and changes nothing. */
 static void m_restart(struct rcall *c, const struct xv *a, size_t n)
 {
     struct supervisor *sv = c->rpc->sv;
@@ -1742,7 +1743,9 @@ static void run_call(struct rcall *c, const char *name, const struct xv *a, size
         fault(c, RPC_INCORRECT_PARAMETERS, NULL);
         return;
     }
-    if (!strncmp(name, "supervisor.", 11) && c->rpc->sv->shutting_down) {
+    /* supervisord answers so in its SHUTDOWN and RESTARTING moods */
+    if (!strncmp(name, "supervisor.", 11) &&
+        (c->rpc->sv->shutting_down || c->rpc->sv->restarting)) {
         fault(c, RPC_SHUTDOWN_STATE, NULL);
         return;
     }
