@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -518,6 +519,21 @@ static void complete(struct rcall *c)
         c->fault = false;
         fault(c, RPC_FAILED, "out of memory");
     }
+    if (!c->fault && c->conn) {
+        /* the value goes into the answer in one copy */
+        static const char head[] = XMLRPC_RESPONSE_HEAD, tail[] = XMLRPC_RESPONSE_TAIL;
+        struct http_conn *conn = c->conn;
+        struct xbuf val = c->val;
+        c->conn = NULL;
+        c->val = (struct xbuf){0};
+        call_free(c);
+        struct iovec v[3] = {{(void *)head, sizeof head - 1},
+                             {val.p ? val.p : (char *)"", val.len},
+                             {(void *)tail, sizeof tail - 1}};
+        http_reply_parts(conn, 200, "text/xml", v, 3);
+        xb_free(&val);
+        return;
+    }
     xb_reserve(&doc, c->val.len + 256);
     if (c->fault)
         xmlrpc_fault(&doc, c->fcode, c->fmsg);
@@ -535,7 +551,8 @@ static void complete(struct rcall *c)
         http_reply(conn, 500, "text/plain", "out of memory\n", 14);
         return;
     }
-    http_reply_take(conn, 200, "text/xml", doc.p, doc.len);
+    http_reply(conn, 200, "text/xml", doc.p, doc.len); /* copied: doc's room is kept */
+    xb_free(&doc);
 }
 
 /* Run the next calls of multicall M until one waits or all are done. */
@@ -1923,6 +1940,13 @@ static void logtail(struct rpc *r, struct http_conn *conn, const char *reqpath)
 
 /* ---- HTTP ---- */
 
+/* No client left: what the encoder and decoder keep for the next call goes. */
+static void release(void *arg)
+{
+    (void)arg;
+    xmlrpc_release();
+}
+
 static void handle(void *arg, struct http_conn *conn, const struct http_request *req)
 {
     struct rpc *r = arg;
@@ -1990,6 +2014,7 @@ struct rpc *rpc_open(struct supervisor *sv, char *err, size_t errlen)
         free(r);
         return NULL;
     }
+    http_on_idle(r->http, release, NULL);
     proc_observe(&sv->host, observer, r);
     const char *url = http_server_url(r->http);
     log_info("serving supervisord's XML-RPC interface at %s", url ? url : "?");
