@@ -807,6 +807,49 @@ START_TEST(test_reload_same_as_supervisord)
 }
 END_TEST
 
+#define SPAWNERR_PROGS "[program:missing]\ncommand = /nonexistent/cmd\nstartretries = 0\n" \
+    "[program:nopath]\ncommand = nosuchprog_tend_test\nstartretries = 0\n" \
+    "[program:noexec]\ncommand = /etc/passwd\nstartretries = 0\n" \
+    "[program:adir]\ncommand = /tmp\nstartretries = 0\n" \
+    "[program:quick]\ncommand = /bin/sh -c 'exit 1'\nstartretries = 0\n" \
+    "[program:done]\ncommand = /bin/sh -c 'exit 3'\nstartsecs = 0\nautorestart = false\n"
+
+/* Programs that cannot start, side by side with supervisord: the same FATAL
+ * descriptions (supervisord's spawnerr words: can't find command, is not
+ * executable, is a directory), the same start errors and exit statuses. */
+START_TEST(test_spawn_errors_same_as_supervisord)
+{
+    char a[8192], b[8192];
+    up("", "", SPAWNERR_PROGS);
+    const char *sdconf = th_path(T, "supd.conf");
+    write_supd_conf(T, sdconf, SPAWNERR_PROGS);
+    pid_t sp = start_supd(T, sdconf);
+    const char *want =
+        "adir                             FATAL     command at '/tmp' is a directory\n"
+        "done                             EXITED    DATE\n"
+        "missing                          FATAL     can't find command '/nonexistent/cmd'\n"
+        "noexec                           FATAL     command at '/etc/passwd' is not executable\n"
+        "nopath                           FATAL     can't find command 'nosuchprog_tend_test'\n"
+        "quick                            FATAL     Exited too quickly (process log may have details)\n";
+    wait_status(sdconf, want, "supervisord");
+    wait_status(T->conf, want, "tend");
+    both(T, sdconf, a, b, sizeof a, "start", "missing", NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "start", "noexec", "adir", NULL);
+    both(T, sdconf, a, b, sizeof a, "start", "nopath", NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "start", "quick", NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "status", "missing", "nosuch", NULL);
+    both(T, sdconf, a, b, sizeof a, "stop", "done", NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "signal", "HUP", "done", NULL);
+    both(T, sdconf, a, b, sizeof a, "pid", "nosuch", NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "pid", "missing", NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "shutdown", NULL, NULL, NULL);
+    ck_assert_int_eq(th_wait_exit(T, 15000), 0);
+    ck_assert_int_eq(th_wait_gone(sp, 15000), 0);
+    int st;
+    waitpid(sp, &st, 0);
+}
+END_TEST
+
 /* During supervisorctl reload (a program that ignores SIGTERM holds it in
  * its stopping): a client waiting on startProcess is answered, starts and
  * reloads are refused (SHUTDOWN_STATE as supervisord's, tendctl's reload
@@ -1095,6 +1138,7 @@ static Suite *xmlrpc_suite(void)
     tcase_add_test(tc, test_restart_all);
     tcase_add_test(tc, test_reload_same_as_supervisord);
     tcase_add_test(tc, test_restart_waiting_and_shutdown);
+    tcase_add_test(tc, test_spawn_errors_same_as_supervisord);
     tcase_add_test(tc, test_clear_logs);
     suite_add_tcase(s, tc);
     tc = tcase_create("python");
