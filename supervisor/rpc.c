@@ -1037,6 +1037,13 @@ static bool running_state(const struct process *p)
     return p->state == PS_RUNNING || p->state == PS_STARTING || p->state == PS_BACKOFF;
 }
 
+/* What a stop applies to: also an EXITED process whose automatic restart
+ * waits out tend's crash delay (supervisord would have it STARTING). */
+static bool stoppable(const struct process *p)
+{
+    return running_state(p) || (p->state == PS_EXITED && proc_busy(p));
+}
+
 /* Start P for call C (one target). Faults for what fails at once. */
 static void start_one(struct rcall *c, struct process *p, const char *spec, bool wait)
 {
@@ -1070,7 +1077,7 @@ static void start_one(struct rcall *c, struct process *p, const char *spec, bool
 
 static void stop_one(struct rcall *c, struct process *p, const char *spec, bool wait)
 {
-    if (!running_state(p)) {
+    if (!stoppable(p)) {
         fault(c, RPC_NOT_RUNNING, "%s", spec);
         return;
     }
@@ -1104,7 +1111,7 @@ static void many(struct rcall *c, const char *group, bool stop, bool wait)
         struct process *p = sv->procs[i];
         if (p->removed || (group && strcmp(p->cfg->group, group)))
             continue;
-        if (stop ? running_state(p) : !running_state(p))
+        if (stop ? stoppable(p) : !running_state(p))
             v[k++] = p;
     }
     for (size_t i = 0; i < k; i++) {
@@ -1216,12 +1223,21 @@ static void m_stop_all(struct rcall *c, const struct xv *a, size_t n)
 /* supervisord's signal_number: a number, or a name with or without SIG. */
 static int signal_of(struct rcall *c, const struct xv *v)
 {
+    /* the numbers Python's signal module names on Linux, 0 included */
+#define SUPD_SIGNUM(n) (((n) >= 0 && (n) <= 31) || (n) == 34 || (n) == 64)
     int sig = -1;
-    if (v->type == XV_INT)
-        sig = v->i > 0 && v->i < 65 ? (int)v->i : -1;
-    else if (v->type == XV_STRING)
+    if (v->type == XV_INT) {
+        sig = SUPD_SIGNUM(v->i) ? (int)v->i : -1;
+    } else if (v->type == XV_STRING && v->s[0] >= '0' && v->s[0] <= '9') {
+        char *end;
+        errno = 0;
+        long long k = strtoll(v->s, &end, 10);
+        sig = !errno && !*end && SUPD_SIGNUM(k) ? (int)k : -1;
+    } else if (v->type == XV_STRING) {
         sig = conf_signal_parse(v->s);
-    if (sig <= 0 || sig >= 65) {
+    }
+#undef SUPD_SIGNUM
+    if (sig < 0 || sig >= 65) {
         if (v->type == XV_INT)
             fault(c, RPC_BAD_SIGNAL, "%lld", v->i);
         else

@@ -850,6 +850,35 @@ START_TEST(test_spawn_errors_same_as_supervisord)
 }
 END_TEST
 
+/* A stop while tend waits out a crashed program's restart_delay stops it
+ * for good ("stopped", as supervisord stops its STARTING one), and signal
+ * numbers are supervisord's: 0 and 34 accepted, 35 a BAD_SIGNAL. */
+START_TEST(test_stop_pending_restart_and_signal_numbers)
+{
+    char out[8192];
+    up("", "", "[program:crash]\n" SLEEPER "restart_delay = 1\n[program:c]\n" SLEEPER);
+    ck_assert_int_eq(th_wait_state(T, "crash", "RUNNING", 10000), 0);
+    ck_assert_int_eq(th_wait_state(T, "c", "RUNNING", 10000), 0);
+    pid_t pid = th_pid(T, "crash");
+    ck_assert_int_gt(pid, 0);
+    ck_assert_int_eq(kill(pid, SIGKILL), 0);
+    ck_assert_int_eq(th_wait_state(T, "crash", "EXITED", 10000), 0);
+    int rc = ctl(T, out, sizeof out, "stop", "crash", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "crash: stopped\n"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_stays_state(T, "crash", "STOPPED", 1500), 0);
+    pid_t c = th_pid(T, "c");
+    rc = py(T, out, sizeof out,
+            "print(s.supervisor.signalProcess('c', 0))\n"
+            "print(s.supervisor.signalProcess('c', '0'))\n"
+            "print(fault(s.supervisor.signalProcess, 'c', '35'))\n"
+            "print(fault(s.supervisor.signalProcess, 'c', 33))\n");
+    ck_assert_msg(rc == 0 && !strcmp(out, "True\nTrue\n11 BAD_SIGNAL: 35\n11 BAD_SIGNAL: 33\n"),
+                  "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_pid(T, "c"), c); /* signal 0 only asks whether it is there */
+    stop_tend(T);
+}
+END_TEST
+
 /* During supervisorctl reload (a program that ignores SIGTERM holds it in
  * its stopping): a client waiting on startProcess is answered, starts and
  * reloads are refused (SHUTDOWN_STATE as supervisord's, tendctl's reload
@@ -1139,6 +1168,7 @@ static Suite *xmlrpc_suite(void)
     tcase_add_test(tc, test_reload_same_as_supervisord);
     tcase_add_test(tc, test_restart_waiting_and_shutdown);
     tcase_add_test(tc, test_spawn_errors_same_as_supervisord);
+    tcase_add_test(tc, test_stop_pending_restart_and_signal_numbers);
     tcase_add_test(tc, test_clear_logs);
     suite_add_tcase(s, tc);
     tc = tcase_create("python");
