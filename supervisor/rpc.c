@@ -1037,11 +1037,12 @@ static bool running_state(const struct process *p)
     return p->state == PS_RUNNING || p->state == PS_STARTING || p->state == PS_BACKOFF;
 }
 
-/* What a stop applies to: also an EXITED process whose automatic restart
- * waits out tend's crash delay (supervisord would have it STARTING). */
+/* What a stop applies to: also a process that is down but about to start
+ * (an automatic restart waiting out tend's crash delay, a start waiting for
+ * its dependencies), which supervisord would have STARTING. */
 static bool stoppable(const struct process *p)
 {
-    return running_state(p) || (p->state == PS_EXITED && proc_busy(p));
+    return running_state(p) || (!proc_alive(p) && proc_busy(p));
 }
 
 /* Start P for call C (one target). Faults for what fails at once. */

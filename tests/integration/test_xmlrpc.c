@@ -879,6 +879,97 @@ START_TEST(test_stop_pending_restart_and_signal_numbers)
 }
 END_TEST
 
+/* Run ARGV in a child that writes "RC\nOUTPUT" to FILE; its pid. */
+static pid_t bg_run(const char *const argv[], const char *file)
+{
+    pid_t w = fork();
+    ck_assert_int_ge(w, 0);
+    if (w == 0) {
+        char o[4096];
+        int rc = th_run(argv, o, sizeof o, 30000);
+        th_write_file(file, false, "%d\n%s", rc, o);
+        _exit(0);
+    }
+    return w;
+}
+
+#define INTERPLAY_V1 "[program:db]\ncommand = sleep 1000\nstartsecs = 100\nautostart = false\n" \
+    "[program:web]\n" SLEEPER "autostart = false\ndepends_on = db\n" \
+    "[program:slow]\ncommand = sleep 1000\nstartsecs = 5\nautostart = false\n"
+
+/* Where supervisorctl's reread/update/remove meet tend's own clients: a
+ * startProcess waiting (for a dependency) keeps its group from remove
+ * (STILL_RUNNING) until stop, which answers that client; update and tendctl's reload racing
+ * each other and a waiting `tendctl start` on the program they change: the
+ * waiting client is answered, the program ends as the file says (STOPPED,
+ * no autostart), and nothing is left pending. */
+START_TEST(test_interplay)
+{
+    char out[8192];
+    up("", "", INTERPLAY_V1);
+    const char *waiter = th_path(T, "waiter.out");
+    pid_t w = fork();
+    ck_assert_int_ge(w, 0);
+    if (w == 0) {
+        char o[2048];
+        py(T, o, sizeof o, "print(fault(s.supervisor.startProcess, 'web'))\n");
+        th_write_file(waiter, false, "%s", o);
+        _exit(0);
+    }
+    ck_assert_int_eq(th_wait_state(T, "db", "STARTING", 10000), 0);
+    ck_assert_int_eq(th_stays_state(T, "web", "STOPPED", 200), 0);
+    /* a start waiting is not stopped (supervisord's would be STARTING) */
+    int rc = ctl(T, out, sizeof out, "remove", "web", NULL);
+    ck_assert_msg(rc == 1 && !strcmp(out, "ERROR: process/group still running: web\n"),
+                  "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_stays_state(T, "web", "STOPPED", 200), 0);
+    ck_assert_int_ne(access(waiter, F_OK), 0);
+    rc = ctl(T, out, sizeof out, "stop", "web", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "web: stopped\n"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_file(waiter, "40 ABNORMAL_TERMINATION: web\n", 10000), 0);
+    rc = ctl(T, out, sizeof out, "remove", "web", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "web: removed process group\n"), "rc %d: %s", rc, out);
+    int st;
+    ck_assert_int_eq(waitpid(w, &st, 0), w);
+    rc = ctl(T, out, sizeof out, "add", "web", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "web: added process group\n"), "rc %d: %s", rc, out);
+
+    /* tendctl start slow (it waits for RUNNING), then the file changes slow and update and
+     * tendctl's reload race */
+    const char *sw[] = {getenv("TENDCTL_BIN"), "-s", T->control, "start", "slow", NULL};
+    pid_t c1 = bg_run(sw, th_path(T, "startwait.out"));
+    ck_assert_int_eq(th_wait_state(T, "slow", "STARTING", 10000), 0);
+    ck_assert_int_eq(th_config(T, NULL, SERVER "%s", "", "",
+                               "[program:db]\ncommand = sleep 1000\nstartsecs = 100\nautostart = false\n"
+                               "[program:web]\n" SLEEPER "autostart = false\ndepends_on = db\n"
+                               "[program:slow]\ncommand = sleep 1001\nstartsecs = 5\nautostart = false\n"), 0);
+    const char *up_argv[] = {SUPERVISORCTL, "-c", T->conf, "update", NULL};
+    pid_t c2 = bg_run(up_argv, th_path(T, "update.out"));
+    const char *rl[] = {getenv("TENDCTL_BIN"), "-s", T->control, "reload", NULL};
+    pid_t c3 = bg_run(rl, th_path(T, "reload.out"));
+    pid_t kids[] = {c1, c2, c3};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(th_wait_gone(kids[i], 20000), 0);
+        waitpid(kids[i], &st, 0);
+    }
+    char buf[4096];
+    ck_assert_int_gt(th_read_file(th_path(T, "startwait.out"), buf, sizeof buf), 0);
+    ck_assert_msg(atoi(buf) != 0 && atoi(buf) != -1, "start --wait answered: %s", buf);
+    ck_assert_int_gt(th_read_file(th_path(T, "reload.out"), buf, sizeof buf), 0);
+    ck_assert_msg(atoi(buf) == 0, "tendctl reload: %s", buf);
+    ck_assert_int_gt(th_read_file(th_path(T, "update.out"), buf, sizeof buf), 0);
+    ck_assert_msg(atoi(buf) == 0, "update: %s", buf);
+    ck_assert_int_eq(th_wait_state(T, "slow", "STOPPED", 10000), 0);
+    ck_assert_int_eq(th_stays_state(T, "slow", "STOPPED", 300), 0);
+    rc = ctl(T, out, sizeof out, "reread", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "No config updates to processes\n"), "rc %d: %s", rc, out);
+    rc = py(T, out, sizeof out,
+            "print([c['command'] for c in s.supervisor.getAllConfigInfo() if c['name'] == 'slow'])\n");
+    ck_assert_msg(rc == 0 && !strcmp(out, "['sleep 1001']\n"), "rc %d: %s", rc, out);
+    stop_tend(T);
+}
+END_TEST
+
 /* During supervisorctl reload (a program that ignores SIGTERM holds it in
  * its stopping): a client waiting on startProcess is answered, starts and
  * reloads are refused (SHUTDOWN_STATE as supervisord's, tendctl's reload
@@ -1143,6 +1234,9 @@ START_TEST(test_update_waiting_and_shutdown)
     ck_assert_msg(rc == 1 && strstr(out, "ERROR: supervisor shutting down"), "rc %d: %s", rc, out);
     rc = ctl(T, out, sizeof out, "reload", NULL);
     ck_assert_msg(rc == 1 && !strcmp(out, "ERROR: already shutting down\n"), "rc %d: %s", rc, out);
+    rc = ctl(T, out, sizeof out, "update", NULL);
+    ck_assert_msg(rc == 1 && !strcmp(out, "ERROR: already shutting down\n"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_stays_state(T, "stubborn", "STOPPING", 200), 0);
     rc = py(T, out, sizeof out, "print(fault(s.supervisor.addProcessGroup, 'x'))\n");
     ck_assert_msg(rc == 0 && !strcmp(out, "6 SHUTDOWN_STATE\n"), "rc %d: %s", rc, out);
     kill(-stub, SIGKILL);
@@ -1169,6 +1263,7 @@ static Suite *xmlrpc_suite(void)
     tcase_add_test(tc, test_restart_waiting_and_shutdown);
     tcase_add_test(tc, test_spawn_errors_same_as_supervisord);
     tcase_add_test(tc, test_stop_pending_restart_and_signal_numbers);
+    tcase_add_test(tc, test_interplay);
     tcase_add_test(tc, test_clear_logs);
     suite_add_tcase(s, tc);
     tc = tcase_create("python");
