@@ -1057,6 +1057,30 @@ START_TEST(test_main_program_kept)
 }
 END_TEST
 
+/* supervisorctl reload with a main program (main = true) that depends on
+ * db: db is restarted under it, the main program keeps its pid. */
+START_TEST(test_restart_main_dependency)
+{
+    char out[8192];
+    up("", "", "[program:db]\n" SLEEPER "[program:app]\n" SLEEPER "main = true\ndepends_on = db\n");
+    ck_assert_int_eq(th_wait_state(T, "app", "RUNNING", 10000), 0);
+    pid_t db = th_pid(T, "db"), app = th_pid(T, "app");
+    int rc = ctl(T, out, sizeof out, "reload", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "Restarted supervisord\n"), "rc %d: %s", rc, out);
+    uint64_t deadline = th_now_ms() + 10000;
+    while (th_pid(T, "db") == db || th_pid(T, "db") <= 0) {
+        ck_assert_msg(th_now_ms() < deadline, "db was not restarted");
+        th_nap(20);
+    }
+    ck_assert_int_eq(th_wait_state(T, "db", "RUNNING", 10000), 0);
+    ck_assert_int_eq(th_pid(T, "app"), app);
+    char state[32];
+    ck_assert_int_eq(th_status(T, "app", state, sizeof state, NULL, NULL, 0, NULL), 0);
+    ck_assert_str_eq(state, "RUNNING");
+    ck_assert_int_eq(th_stop(T, SIGTERM, 15000), 128 + SIGTERM); /* the main program's status */
+}
+END_TEST
+
 /* update of a group others depend on: its dependents are stopped first and
  * start again only once it is back (never without it, between the remove
  * and the add); the same for remove, then add. */
@@ -1258,6 +1282,7 @@ static Suite *xmlrpc_suite(void)
     tcase_add_test(tc, test_update_dependency);
     tcase_add_test(tc, test_same_as_supervisord);
     tcase_add_test(tc, test_main_program_kept);
+    tcase_add_test(tc, test_restart_main_dependency);
     tcase_add_test(tc, test_restart_all);
     tcase_add_test(tc, test_reload_same_as_supervisord);
     tcase_add_test(tc, test_restart_waiting_and_shutdown);
