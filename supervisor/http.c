@@ -15,10 +15,14 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "log.h"
+
+/* An idle connection keeps the room of its last answer up to this size. */
+#define HTTP_KEEP_OUT (64 * 1024)
 
 /* ---- the server ---- */
 
@@ -43,6 +47,8 @@ struct http_conn {
     size_t bodylen;
     char *out;
     size_t outlen, outoff;
+    size_t outcap;               /* out is kept between answers (musl's malloc would
+                                  * hand a freed one back to the kernel each time) */
     void (*cancel)(void *arg);
     void *cancel_arg;
     char peer[64];
@@ -69,6 +75,8 @@ struct http_server {
     ino_t unix_ino;
     char *user[2], *pass[2];     /* per listener kind: [0] unix, [1] inet */
     char url[300];
+    void (*on_idle)(void *arg);
+    void *idle_arg;
 };
 
 static void conn_cb(struct loop *l, struct watch *w, uint32_t ev);
@@ -96,6 +104,8 @@ static void conn_free(struct http_conn *c)
     free(c->in);
     free(c->out);
     free(c);
+    if (s->nconns == 0 && s->on_idle)
+        s->on_idle(s->idle_arg);
     if (s->paused && s->nconns < HTTP_MAX_CONNS) {
         s->paused = false;
         for (size_t i = 0; i < s->nls; i++)
@@ -116,10 +126,14 @@ static void set_events(struct http_conn *c, uint32_t ev)
         log_warn("http: epoll_ctl: %s", strerror(errno));
 }
 
-/* Queue a whole response; it is written by conn_flush. */
-static void queue_response(struct http_conn *c, int status, const char *ctype, char *body,
-                           size_t len, bool owned)
+/* Queue a whole response whose body is the N parts of V (copied); it is
+ * written by conn_flush. */
+static void queue_parts(struct http_conn *c, int status, const char *ctype,
+                        const struct iovec *v, int n)
 {
+    size_t len = 0;
+    for (int i = 0; i < n; i++)
+        len += v[i].iov_len;
     static const struct { int code; const char *text; } reasons[] = {
         {200, "OK"}, {400, "Bad Request"}, {401, "Unauthorized"}, {404, "Not Found"},
         {405, "Method Not Allowed"}, {411, "Length Required"},
@@ -141,8 +155,11 @@ static void queue_response(struct http_conn *c, int status, const char *ctype, c
                       status, reason, ctype ? ctype : "text/plain", len,
                       status == 401 ? "WWW-Authenticate: Basic realm=\"default\"\r\n" : "",
                       c->close_after ? "Connection: close\r\n" : "");
-    free(c->out);
-    c->out = malloc((size_t)hn + len);
+    if (c->outcap < (size_t)hn + len) {
+        free(c->out);
+        c->out = malloc((size_t)hn + len);
+        c->outcap = c->out ? (size_t)hn + len : 0;
+    }
     c->outoff = 0;
     if (!c->out) {
         log_warn("http: %s: out of memory for a response of %zu bytes", c->peer, len);
@@ -150,13 +167,24 @@ static void queue_response(struct http_conn *c, int status, const char *ctype, c
         c->close_after = true;
     } else {
         memcpy(c->out, head, (size_t)hn);
-        if (len)
-            memcpy(c->out + hn, body, len);
-        c->outlen = (size_t)hn + len;
+        size_t at = (size_t)hn;
+        for (int i = 0; i < n; i++) {
+            if (v[i].iov_len)
+                memcpy(c->out + at, v[i].iov_base, v[i].iov_len);
+            at += v[i].iov_len;
+        }
+        c->outlen = at;
     }
+    c->st = C_WRITE;
+}
+
+static void queue_response(struct http_conn *c, int status, const char *ctype, char *body,
+                           size_t len, bool owned)
+{
+    struct iovec v = {body, len};
+    queue_parts(c, status, ctype, &v, 1);
     if (owned)
         free(body);
-    c->st = C_WRITE;
 }
 
 static void simple_response(struct http_conn *c, int status, const char *text)
@@ -206,6 +234,7 @@ static int out_append(struct http_conn *c, const char *p, size_t n)
     if (!nb)
         return -1;
     c->out = nb;
+    c->outcap = c->outlen + n + 1;
     memcpy(c->out + c->outlen, p, n);
     c->outlen += n;
     return 0;
@@ -234,8 +263,11 @@ static int conn_flush(struct http_conn *c)
             c->outoff += (size_t)n;
             timer_arm(c->srv->loop, &c->t, HTTP_IDLE_MS);
         }
-        free(c->out);
-        c->out = NULL;
+        if (c->outcap > HTTP_KEEP_OUT) {
+            free(c->out); /* a large answer's room is not kept by an idle connection */
+            c->out = NULL;
+            c->outcap = 0;
+        }
         c->outlen = c->outoff = 0;
         if (c->close_after) {
             conn_free(c);
@@ -354,11 +386,14 @@ static void conn_process(struct http_conn *c)
         c->in[total] = '\0';
         struct http_request r = {method, path, body, blen};
         c->st = C_BUSY;
-        set_events(c, 0);
         timer_disarm(c->srv->loop, &c->t);
         c->in_handler = true;
         c->srv->handler(c->srv->arg, c, &r);
         c->in_handler = false;
+        /* no reading while the answer waits; one given at once (the usual
+         * case) costs no epoll_ctl pair */
+        if (c->st == C_BUSY)
+            set_events(c, 0);
     }
     if (extra)
         c->in[total] = saved;
@@ -527,6 +562,15 @@ void http_reply_take(struct http_conn *c, int status, const char *ctype, char *b
         conn_flush(c);
 }
 
+void http_reply_parts(struct http_conn *c, int status, const char *ctype,
+                      const struct iovec *parts, int n)
+{
+    c->cancel = NULL;
+    queue_parts(c, status, ctype, parts, n);
+    if (!c->in_handler)
+        conn_flush(c);
+}
+
 void http_reply(struct http_conn *c, int status, const char *ctype, const char *body, size_t len)
 {
     c->cancel = NULL;
@@ -565,6 +609,7 @@ int http_stream_begin(struct http_conn *c, const char *ctype)
                                             : "Connection: close\r\n");
     free(c->out);
     c->out = NULL;
+    c->outcap = 0;
     c->outlen = c->outoff = 0;
     c->st = C_STREAM;
     if (out_append(c, head, (size_t)hn) < 0)
@@ -776,6 +821,12 @@ struct http_server *http_open(struct loop *l, const struct tend_config *cfg, htt
         return NULL;
     }
     return s;
+}
+
+void http_on_idle(struct http_server *s, void (*cb)(void *arg), void *arg)
+{
+    s->on_idle = cb;
+    s->idle_arg = arg;
 }
 
 void http_close(struct http_server *s)

@@ -85,10 +85,17 @@ struct http_server *http_open(struct loop *l, const struct tend_config *cfg, htt
 /* Close every connection (a last non-blocking write of what is queued), the
  * listeners, and remove the unix socket. NULL is fine. */
 void http_close(struct http_server *s);
+/* CB(ARG) runs whenever the last open connection has closed (to give back
+ * what answering kept for the next call). */
+void http_on_idle(struct http_server *s, void (*cb)(void *arg), void *arg);
 /* The URL children get as SUPERVISOR_SERVER_URL: "unix:///path" when a
  * unix socket is served, else "http://host:port"; NULL without a server. */
 const char *http_server_url(const struct http_server *s);
 
+/* http_reply with the body in N PARTS, copied once into the answer. */
+struct iovec;
+void http_reply_parts(struct http_conn *c, int status, const char *ctype,
+                      const struct iovec *parts, int n);
 /* Answer the request C is processing. BODY (LEN bytes) is copied. C may be
  * freed before this returns (unless called from inside the handler): do not
  * use C afterwards. STATUS 200 with CTYPE "text/xml" for XML-RPC. */

@@ -323,6 +323,41 @@ void proc_describe(const struct process *p, char *buf, size_t len)
     }
 }
 
+/* A start that failed before exec as supervisord words it (its spawnerr):
+ * true when P's reason is such a failure and BUF now holds its words. */
+static bool spawnerr_supervisord(const struct process *p, char *buf, size_t len)
+{
+    const char *r = p->reason, *a0 = p->cfg->argv && p->cfg->argv[0] ? p->cfg->argv[0] : "";
+    static const char ce[] = "cannot execute ";
+    if (strstr(r, ": command not found in PATH")) {
+        snprintf(buf, len, "can't find command '%s'", a0);
+        return true;
+    }
+    if (strstr(r, ": found in PATH but not executable")) {
+        snprintf(buf, len, "command at '%s' is not executable", a0);
+        return true;
+    }
+    const char *enoent = strstr(r, ": No such file or directory");
+    const char *eacces = strstr(r, ": Permission denied");
+    const char *end = enoent ? enoent : eacces;
+    if (strncmp(r, ce, sizeof ce - 1) || !end)
+        return false;
+    char file[512];
+    snprintf(file, sizeof file, "%.*s", (int)(end - r - (sizeof ce - 1)), r + sizeof ce - 1);
+    struct stat st;
+    if (stat(file, &st) < 0)
+        snprintf(buf, len, "can't find command '%s'", strchr(a0, '/') ? file : a0);
+    else if (S_ISDIR(st.st_mode))
+        snprintf(buf, len, "command at '%s' is a directory", file);
+    else if (!(st.st_mode & 0111))
+        snprintf(buf, len, "command at '%s' is not executable", file);
+    else if (eacces)
+        snprintf(buf, len, "no permission to run command '%s'", file);
+    else
+        return false; /* its interpreter is missing: supervisord's child exits 127 */
+    return true;
+}
+
 void proc_describe_supervisord(const struct process *p, char *buf, size_t len)
 {
     buf[0] = '\0';
@@ -330,7 +365,8 @@ void proc_describe_supervisord(const struct process *p, char *buf, size_t len)
     case PS_RUNNING:
     case PS_BACKOFF:
     case PS_FATAL:
-        proc_describe(p, buf, len); /* the same words as tendctl's */
+        if (p->state == PS_RUNNING || !spawnerr_supervisord(p, buf, len))
+            proc_describe(p, buf, len); /* the same words as tendctl's */
         break;
     case PS_STOPPED:
     case PS_EXITED: {

@@ -246,8 +246,9 @@ void proc_describe(const struct process *p, char *buf, size_t len);
 /* supervisord's `description` (getProcessInfo, supervisorctl status):
  * proc_describe's words for RUNNING, BACKOFF, FATAL; when it stopped
  * ("Dec 06 11:22 PM", local time) for STOPPED and EXITED, or "Not started";
- * "" for STARTING and STOPPING. tendctl keeps its documented "exit status
- * N" / "Stopped" for EXITED and STOPPED. */
+ * "" for STARTING and STOPPING; a start that failed before exec in
+ * supervisord's spawnerr words ("can't find command 'X'"). tendctl keeps
+ * its documented "exit status N" / "Stopped" for EXITED and STOPPED. */
 void proc_describe_supervisord(const struct process *p, char *buf, size_t len);
 /* The last exit as the status file writes it: "-", "0", "3", "SIGKILL". */
 void proc_exit_string(const struct process *p, char *buf, size_t len);

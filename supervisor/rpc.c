@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -518,6 +519,21 @@ static void complete(struct rcall *c)
         c->fault = false;
         fault(c, RPC_FAILED, "out of memory");
     }
+    if (!c->fault && c->conn) {
+        /* the value goes into the answer in one copy */
+        static const char head[] = XMLRPC_RESPONSE_HEAD, tail[] = XMLRPC_RESPONSE_TAIL;
+        struct http_conn *conn = c->conn;
+        struct xbuf val = c->val;
+        c->conn = NULL;
+        c->val = (struct xbuf){0};
+        call_free(c);
+        struct iovec v[3] = {{(void *)head, sizeof head - 1},
+                             {val.p ? val.p : (char *)"", val.len},
+                             {(void *)tail, sizeof tail - 1}};
+        http_reply_parts(conn, 200, "text/xml", v, 3);
+        xb_free(&val);
+        return;
+    }
     xb_reserve(&doc, c->val.len + 256);
     if (c->fault)
         xmlrpc_fault(&doc, c->fcode, c->fmsg);
@@ -535,7 +551,8 @@ static void complete(struct rcall *c)
         http_reply(conn, 500, "text/plain", "out of memory\n", 14);
         return;
     }
-    http_reply_take(conn, 200, "text/xml", doc.p, doc.len);
+    http_reply(conn, 200, "text/xml", doc.p, doc.len); /* copied: doc's room is kept */
+    xb_free(&doc);
 }
 
 /* Run the next calls of multicall M until one waits or all are done. */
@@ -899,8 +916,9 @@ static void m_reload_config(struct rcall *c, const struct xv *a, size_t n)
 }
 
 /* restart: supervisord restarts itself and so every program, with the
- * config read again; tend restarts every program (see supervisor_restart).
- * A config error is CANT_REREAD and changes nothing. */
+ * config read again; tend does the same to every program but the main one
+ * (supervisor_restart) and answers at once, as supervisord does. A config
+ * error is CANT_REREAD and changes nothing. */
 static void m_restart(struct rcall *c, const struct xv *a, size_t n)
 {
     struct supervisor *sv = c->rpc->sv;
@@ -1019,6 +1037,14 @@ static bool running_state(const struct process *p)
     return p->state == PS_RUNNING || p->state == PS_STARTING || p->state == PS_BACKOFF;
 }
 
+/* What a stop applies to: also a process that is down but about to start
+ * (an automatic restart waiting out tend's crash delay, a start waiting for
+ * its dependencies), which supervisord would have STARTING. */
+static bool stoppable(const struct process *p)
+{
+    return running_state(p) || (!proc_alive(p) && proc_busy(p));
+}
+
 /* Start P for call C (one target). Faults for what fails at once. */
 static void start_one(struct rcall *c, struct process *p, const char *spec, bool wait)
 {
@@ -1052,7 +1078,7 @@ static void start_one(struct rcall *c, struct process *p, const char *spec, bool
 
 static void stop_one(struct rcall *c, struct process *p, const char *spec, bool wait)
 {
-    if (!running_state(p)) {
+    if (!stoppable(p)) {
         fault(c, RPC_NOT_RUNNING, "%s", spec);
         return;
     }
@@ -1086,7 +1112,7 @@ static void many(struct rcall *c, const char *group, bool stop, bool wait)
         struct process *p = sv->procs[i];
         if (p->removed || (group && strcmp(p->cfg->group, group)))
             continue;
-        if (stop ? running_state(p) : !running_state(p))
+        if (stop ? stoppable(p) : !running_state(p))
             v[k++] = p;
     }
     for (size_t i = 0; i < k; i++) {
@@ -1198,12 +1224,21 @@ static void m_stop_all(struct rcall *c, const struct xv *a, size_t n)
 /* supervisord's signal_number: a number, or a name with or without SIG. */
 static int signal_of(struct rcall *c, const struct xv *v)
 {
+    /* the numbers Python's signal module names on Linux, 0 included */
+#define SUPD_SIGNUM(n) (((n) >= 0 && (n) <= 31) || (n) == 34 || (n) == 64)
     int sig = -1;
-    if (v->type == XV_INT)
-        sig = v->i > 0 && v->i < 65 ? (int)v->i : -1;
-    else if (v->type == XV_STRING)
+    if (v->type == XV_INT) {
+        sig = SUPD_SIGNUM(v->i) ? (int)v->i : -1;
+    } else if (v->type == XV_STRING && v->s[0] >= '0' && v->s[0] <= '9') {
+        char *end;
+        errno = 0;
+        long long k = strtoll(v->s, &end, 10);
+        sig = !errno && !*end && SUPD_SIGNUM(k) ? (int)k : -1;
+    } else if (v->type == XV_STRING) {
         sig = conf_signal_parse(v->s);
-    if (sig <= 0 || sig >= 65) {
+    }
+#undef SUPD_SIGNUM
+    if (sig < 0 || sig >= 65) {
         if (v->type == XV_INT)
             fault(c, RPC_BAD_SIGNAL, "%lld", v->i);
         else
@@ -1742,7 +1777,9 @@ static void run_call(struct rcall *c, const char *name, const struct xv *a, size
         fault(c, RPC_INCORRECT_PARAMETERS, NULL);
         return;
     }
-    if (!strncmp(name, "supervisor.", 11) && c->rpc->sv->shutting_down) {
+    /* supervisord answers so in its SHUTDOWN and RESTARTING moods */
+    if (!strncmp(name, "supervisor.", 11) &&
+        (c->rpc->sv->shutting_down || c->rpc->sv->restarting)) {
         fault(c, RPC_SHUTDOWN_STATE, NULL);
         return;
     }
@@ -1920,6 +1957,13 @@ static void logtail(struct rpc *r, struct http_conn *conn, const char *reqpath)
 
 /* ---- HTTP ---- */
 
+/* No client left: what the encoder and decoder keep for the next call goes. */
+static void release(void *arg)
+{
+    (void)arg;
+    xmlrpc_release();
+}
+
 static void handle(void *arg, struct http_conn *conn, const struct http_request *req)
 {
     struct rpc *r = arg;
@@ -1987,6 +2031,7 @@ struct rpc *rpc_open(struct supervisor *sv, char *err, size_t errlen)
         free(r);
         return NULL;
     }
+    http_on_idle(r->http, release, NULL);
     proc_observe(&sv->host, observer, r);
     const char *url = http_server_url(r->http);
     log_info("serving supervisord's XML-RPC interface at %s", url ? url : "?");

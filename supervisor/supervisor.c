@@ -23,6 +23,7 @@
 
 static void on_change(void *arg, struct process *p, enum pstate old);
 static void reap_hook(void *arg);
+static void restart_step(struct supervisor *sv);
 
 void supervisor_init_host(struct supervisor *sv)
 {
@@ -328,6 +329,13 @@ static void begin_shutdown(struct supervisor *sv)
 {
     sv->shutting_down = true;
     sv->host.shutting_down = true; /* from now on nothing starts */
+    if (sv->restarting) {
+        /* what is left of supervisorctl's reload: the stopping goes on as a shutdown */
+        log_info("restart abandoned: shutting down");
+        conf_free(sv->restart_cfg);
+        sv->restart_cfg = NULL;
+        sv->restarting = false;
+    }
     events_stopping(sv->events);
 }
 
@@ -440,6 +448,8 @@ static void on_change(void *arg, struct process *p, enum pstate old)
         check_all_pending(sv);
     if (sv->shutting_down && !proc_alive(p))
         shutdown_step(sv);
+    if (sv->restarting)
+        restart_step(sv);
 }
 
 void supervisor_start_all(struct supervisor *sv)
@@ -621,7 +631,8 @@ static int plan_reload(struct supervisor *sv, struct reload_plan *pl)
     for (size_t i = 0; ok && i < n; i++) {
         struct process_config *c = &pl->nc->procs[i];
         for (size_t k = 0; k < sv->nprocs && !pl->old[i]; k++)
-            if (!pl->taken[k] && !strcmp(sv->procs[k]->cfg->fullname, c->fullname)) {
+            if (!pl->taken[k] && !strcmp(sv->procs[k]->cfg->fullname, c->fullname) &&
+                (!pl->all || sv->procs[k]->is_main)) { /* a restart makes all anew */
                 pl->old[i] = sv->procs[k];
                 pl->taken[k] = true;
             }
@@ -643,7 +654,8 @@ static void apply_reload(struct supervisor *sv, struct reload_plan *pl)
         struct process *p = pl->np[i];
         if (!pl->old[i]) {
             pl->added++;
-            log_info("reload: %s added", c->fullname);
+            if (!pl->all)
+                log_info("reload: %s added", c->fullname);
             cgroup_warn_program(sv->host.cgroups, c, &warned);
             if (c->autostart || c->main)
                 pl->starts[pl->nstarts++] = p;
@@ -675,7 +687,8 @@ static void apply_reload(struct supervisor *sv, struct reload_plan *pl)
             continue;
         struct process *p = sv->procs[k];
         pl->removed++;
-        log_info("reload: %s removed", p->cfg->fullname);
+        if (!pl->all)
+            log_info("reload: %s removed", p->cfg->fullname);
         proc_remove(p);
         sv->dying[sv->ndying++] = p; /* room reserved by plan_reload */
     }
@@ -701,6 +714,12 @@ static struct tend_config *read_config(struct supervisor *sv, struct conf_diags 
         conf_diag_add(d, CONF_ERROR, NULL, 0, "tend is shutting down");
         return NULL;
     }
+    if (sv->restarting) {
+        conf_diag_add(d, CONF_ERROR, NULL, 0,
+                      "tend is restarting every program (supervisorctl reload); try again "
+                      "once it is done");
+        return NULL;
+    }
     struct tend_config *nc = conf_load(sv->config_path, d);
     if (!nc)
         return NULL;
@@ -720,11 +739,10 @@ static struct tend_config *read_config(struct supervisor *sv, struct conf_diags 
     return nc;
 }
 
-static int reload(struct supervisor *sv, struct conf_diags *d, bool all)
+/* Apply NC (read_config's, owned from here on). */
+static int apply_config(struct supervisor *sv, struct tend_config *nc, struct conf_diags *d,
+                        bool all)
 {
-    struct tend_config *nc = read_config(sv, d);
-    if (!nc)
-        return -1;
     struct reload_plan pl = { .nc = nc, .all = all };
     if (reserve((void ***)&sv->retired, sv->nretired, &sv->capretired, 2) < 0 ||
         plan_reload(sv, &pl) < 0) {
@@ -757,21 +775,111 @@ static int reload(struct supervisor *sv, struct conf_diags *d, bool all)
     }
     check_all_pending(sv);
     statusfile_mark(sv);
-    log_info("reloaded %s: %d added, %d changed, %d removed, %d unchanged", sv->config_path,
-             pl.added, pl.changed, pl.removed, pl.kept);
+    if (all)
+        log_info("restarted with %s: %zu programs made anew, %zu started", sv->config_path,
+                 (size_t)pl.added, pl.nstarts);
+    else
+        log_info("reloaded %s: %d added, %d changed, %d removed, %d unchanged", sv->config_path,
+                 pl.added, pl.changed, pl.removed, pl.kept);
     plan_free(&pl, false);
     return 0;
 }
 
+
 int supervisor_reload(struct supervisor *sv, struct conf_diags *d)
 {
-    return reload(sv, d, false);
+    struct tend_config *nc = read_config(sv, d);
+    return nc ? apply_config(sv, nc, d, false) : -1;
 }
 
 int supervisor_restart(struct supervisor *sv, struct conf_diags *d)
 {
-    log_info("restarting every program with the configuration read again");
-    return reload(sv, d, true);
+    struct tend_config *nc = read_config(sv, d);
+    if (!nc)
+        return -1;
+    log_info("restart: stopping every program%s, then starting them with %s read again",
+             sv->main ? " but the main one" : "", sv->config_path);
+    sv->restart_cfg = nc;
+    sv->restarting = true;
+    sv->host.shutting_down = true; /* nothing starts until the new table is in place */
+    restart_step(sv);
+    return 0;
+}
+
+static bool has_alive_dependents_but_main(const struct process *p)
+{
+    for (size_t i = 0; i < p->ndependents; i++)
+        if (!p->dependents[i]->is_main && proc_alive(p->dependents[i]))
+            return true;
+    return false;
+}
+
+/* One step of a restart's stopping, as shutdown_step without the main
+ * program: the highest priority level with a program whose dependents are
+ * down is stopped; the next waits for it. True once all are down. */
+static bool restart_stop_level(struct supervisor *sv)
+{
+    bool already, any = false;
+    for (size_t i = 0; i < sv->nprocs; i++) {
+        struct process *p = sv->procs[i];
+        if (!p->is_main && !proc_alive(p) && proc_busy(p))
+            proc_stop(p, &already); /* a retry or restart timer, a pending start */
+    }
+    int level = -2147483647;
+    bool have = false;
+    for (size_t i = 0; i < sv->nprocs; i++) {
+        struct process *p = sv->procs[i];
+        if (p->is_main || !proc_alive(p))
+            continue;
+        any = true;
+        if (!has_alive_dependents_but_main(p) && (!have || p->cfg->order > level)) {
+            level = p->cfg->order;
+            have = true;
+        }
+    }
+    for (size_t i = 0; i < sv->ndying; i++)
+        any = any || proc_alive(sv->dying[i]); /* dropped by a reload, stopping */
+    if (!any)
+        return true;
+    for (size_t i = sv->nprocs; have && i-- > 0;) {
+        struct process *p = sv->procs[i];
+        if (!p->is_main && proc_alive(p) && p->state != PS_STOPPING &&
+            p->cfg->order == level && !has_alive_dependents_but_main(p))
+            proc_stop(p, &already);
+    }
+    return false;
+}
+
+/* Called on every change while restarting: stop the next level, or, with
+ * everything down, put the new table in place and start it. */
+static void restart_step(struct supervisor *sv)
+{
+    if (!sv->restarting || sv->shutting_down)
+        return;
+    if (sv->restart_in_step) {
+        sv->restart_again = true; /* a change made by the step itself */
+        return;
+    }
+    sv->restart_in_step = true;
+    bool down;
+    do {
+        sv->restart_again = false;
+        down = restart_stop_level(sv);
+    } while (sv->restart_again && !down);
+    sv->restart_in_step = false;
+    if (!down || !sv->restarting || sv->shutting_down)
+        return;
+    struct tend_config *nc = sv->restart_cfg;
+    sv->restart_cfg = NULL;
+    sv->restarting = false;
+    sv->host.shutting_down = false;
+    struct conf_diags d = {0};
+    if (apply_config(sv, nc, &d, true) < 0) {
+        /* out of memory: run the old table again rather than nothing */
+        log_error("restart: out of memory; starting the programs with the configuration in use");
+        supervisor_start_all(sv);
+    }
+    conf_diags_free(&d);
 }
 
 /* ---- supervisord's reread / add / remove: a group at a time ---- */
@@ -976,6 +1084,8 @@ void supervisor_teardown(struct supervisor *sv)
         conf_free(sv->retired[i]);
     conf_free(sv->pending);
     sv->pending = NULL;
+    conf_free(sv->restart_cfg);
+    sv->restart_cfg = NULL;
     free(sv->retired);
     sv->retired = NULL;
     sv->nretired = sv->capretired = 0;

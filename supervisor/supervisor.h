@@ -60,6 +60,11 @@ struct supervisor {
     uint64_t started_at;         /* monotonic ms */
     bool status_dirty, status_warned; /* the status file (statusfile.c) */
     struct events *events;       /* event listeners (events.c), NULL when out of memory */
+    /* supervisorctl reload (supervisor_restart): every program but the main
+     * one is stopping; this config applies once they are all down */
+    struct tend_config *restart_cfg;
+    bool restarting;
+    bool restart_in_step, restart_again; /* restart_step is not re-entered */
 };
 
 /* Fill in sv->host from the rest of SV (call once SV's loop and signal state
@@ -75,10 +80,14 @@ struct process *supervisor_find(struct supervisor *sv, const char *name);
  * and every diagnostic is in D. Returns 0 or -1. */
 int supervisor_reload(struct supervisor *sv, struct conf_diags *d);
 
-/* supervisord's restart (supervisorctl's reload): supervisor_reload, but
- * every program except the main one is restarted (stopped, then started
- * with its new settings when it has autostart or was running), changed or
- * not. tend itself stays the same process. */
+/* supervisord's restart (supervisorctl's reload): the config is read again
+ * (an error changes nothing, D says why), every program but the main one is
+ * stopped in reverse priority order (dependents first), and once all are
+ * down they are made anew from that config and the autostart ones started
+ * in priority order, as a restarted supervisord would. Returns at once;
+ * until the new table is in place, starts and reloads are refused
+ * (sv->restarting). A shutdown cancels what is left of it. The main
+ * program keeps running; tend itself stays the same process. */
 int supervisor_restart(struct supervisor *sv, struct conf_diags *d);
 
 /* supervisord's reread / add / remove (rpc.c), one group at a time.

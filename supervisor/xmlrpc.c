@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 /* ---- values ---- */
 
@@ -383,6 +386,28 @@ static void on_entity(void *ud, const XML_Char *name, int is_param, const XML_Ch
     fail(ud, "entity declarations are not allowed");
 }
 
+static XML_Parser parser;     /* kept between calls, see xmlrpc_decode_call */
+
+/* expat salts its hash tables (against collision floods) from the kernel
+ * on every parser: one getrandom per call. One secret salt for the life of
+ * tend does the same job. */
+static unsigned long hash_salt(void)
+{
+    static unsigned long salt;
+    while (!salt) {
+        ssize_t r = getrandom(&salt, sizeof salt, GRND_NONBLOCK);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r != (ssize_t)sizeof salt) {
+            struct timespec ts; /* no entropy yet (early boot) */
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            salt = (unsigned long)ts.tv_nsec * 2654435761u ^ (unsigned long)getpid() ^
+                   (unsigned long)ts.tv_sec;
+        }
+    }
+    return salt;
+}
+
 int xmlrpc_decode_call(const char *body, size_t len, struct xcall *out, char *err,
                        size_t errlen)
 {
@@ -391,12 +416,21 @@ int xmlrpc_decode_call(const char *body, size_t len, struct xcall *out, char *er
         snprintf(err, errlen, "request too large");
         return -1;
     }
+    /* One parser, reset between calls: a new one per call costs a handful
+     * of allocations that musl's malloc maps and unmaps every time. */
+    if (parser && XML_ParserReset(parser, "UTF-8") != XML_TRUE) {
+        XML_ParserFree(parser);
+        parser = NULL;
+    }
+    if (!parser)
+        parser = XML_ParserCreate("UTF-8");
     struct dec d = {.call = out, .err = err, .errlen = errlen};
-    d.xp = XML_ParserCreate("UTF-8");
+    d.xp = parser;
     if (!d.xp) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    XML_SetHashSalt(d.xp, hash_salt());
     XML_SetUserData(d.xp, &d);
     XML_SetElementHandler(d.xp, on_start, on_end);
     XML_SetCharacterDataHandler(d.xp, on_text);
@@ -417,7 +451,10 @@ int xmlrpc_decode_call(const char *body, size_t len, struct xcall *out, char *er
         free(d.frames[i].key);
     }
     free(d.text);
-    XML_ParserFree(d.xp);
+    if (len > 64 * 1024) { /* it keeps a copy of the input: not of a big one */
+        XML_ParserFree(parser);
+        parser = NULL;
+    }
     if (d.failed) {
         xcall_free(out);
         return -1;
@@ -427,6 +464,28 @@ int xmlrpc_decode_call(const char *body, size_t len, struct xcall *out, char *er
 
 /* ---- encoding ---- */
 
+/* musl's malloc gives a freed block of an answer's size back to the kernel
+ * at once (madvise, munmap), and the next answer faults it in again: the
+ * last two buffers freed (up to XB_SPARE_MAX) wait for the next answers. */
+#define XB_SPARE_MAX (256 * 1024)
+static struct { char *p; size_t cap; } spare[2];
+
+/* An empty B takes the smallest spare of at least NEED bytes, if any. */
+static void spare_take(struct xbuf *b, size_t need)
+{
+    int best = -1;
+    for (int i = 0; i < 2; i++)
+        if (spare[i].p && spare[i].cap >= need && (best < 0 || spare[i].cap < spare[best].cap))
+            best = i;
+    if (best < 0)
+        return;
+    b->p = spare[best].p;
+    b->cap = spare[best].cap;
+    b->p[0] = '\0';
+    spare[best].p = NULL;
+    spare[best].cap = 0;
+}
+
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("no-tree-loop-distribute-patterns"))) /* keep the loop a loop */
 #endif
@@ -434,6 +493,8 @@ void xb_add(struct xbuf *b, const char *s, size_t n)
 {
     if (b->oom)
         return;
+    if (!b->p)
+        spare_take(b, n + 1);
     if (b->len + n + 1 > b->cap) {
         size_t nc = b->cap ? b->cap : 1024;
         while (nc < b->len + n + 1)
@@ -461,6 +522,8 @@ void xb_add(struct xbuf *b, const char *s, size_t n)
 
 void xb_reserve(struct xbuf *b, size_t n)
 {
+    if (!b->oom && !b->p)
+        spare_take(b, n + 1);
     if (b->oom || b->len + n + 1 <= b->cap)
         return;
     char *p = realloc(b->p, b->len + n + 1);
@@ -500,8 +563,29 @@ void xb_printf(struct xbuf *b, const char *fmt, ...)
     free(big);
 }
 
+void xmlrpc_release(void)
+{
+    if (parser)
+        XML_ParserFree(parser);
+    parser = NULL;
+    for (int i = 0; i < 2; i++) {
+        free(spare[i].p);
+        spare[i].p = NULL;
+        spare[i].cap = 0;
+    }
+}
+
 void xb_free(struct xbuf *b)
 {
+    if (b->p && b->cap <= XB_SPARE_MAX) {
+        int k = spare[0].cap <= spare[1].cap ? 0 : 1; /* an empty one, else the smaller */
+        if (!spare[k].p || spare[k].cap < b->cap) {
+            free(spare[k].p);
+            spare[k].p = b->p;
+            spare[k].cap = b->cap;
+            b->p = NULL;
+        }
+    }
     free(b->p);
     memset(b, 0, sizeof *b);
 }
@@ -633,9 +717,9 @@ void xe_fault_value(struct xbuf *b, int code, const char *msg)
 
 void xmlrpc_response(struct xbuf *out, const char *value, size_t len)
 {
-    xb_puts(out, "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n");
+    xb_puts(out, XMLRPC_RESPONSE_HEAD);
     xb_add(out, value, len);
-    xb_puts(out, "\n</param>\n</params>\n</methodResponse>\n");
+    xb_puts(out, XMLRPC_RESPONSE_TAIL);
 }
 
 void xmlrpc_fault(struct xbuf *out, int code, const char *msg)

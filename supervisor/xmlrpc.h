@@ -66,6 +66,9 @@ void xb_printf(struct xbuf *b, const char *fmt, ...) __attribute__((format(print
 /* S (N bytes) escaped for XML text, invalid bytes replaced. */
 void xb_escaped(struct xbuf *b, const char *s, size_t n);
 void xb_free(struct xbuf *b);
+/* Free what is kept between calls (the parser, spare buffers): tend's idle
+ * memory stays what it was before any call. */
+void xmlrpc_release(void);
 
 /* One <value> each. */
 void xe_int(struct xbuf *b, long long v);
@@ -84,6 +87,9 @@ void xe_fault_value(struct xbuf *b, int code, const char *msg);
 
 /* Whole documents: a response carrying VALUE (one encoded <value>), or a fault. */
 void xmlrpc_response(struct xbuf *out, const char *value, size_t len);
+/* What xmlrpc_response puts around VALUE (for an answer sent in parts). */
+#define XMLRPC_RESPONSE_HEAD "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n"
+#define XMLRPC_RESPONSE_TAIL "\n</param>\n</params>\n</methodResponse>\n"
 void xmlrpc_fault(struct xbuf *out, int code, const char *msg);
 
 #endif

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <regex.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -638,28 +639,35 @@ static void write_supd_conf(struct th *t, const char *path, const char *programs
         t->dir, t->dir, t->dir, t->dir, t->dir, programs), 0);
 }
 
-START_TEST(test_same_as_supervisord)
+/* The real supervisord on SDCONF (output in T's supd.out); its pid. */
+static pid_t start_supd(struct th *t, const char *sdconf)
 {
-    char a[8192], b[8192];
     const char *supd = "/usr/bin/supervisord";
     if (access(supd, X_OK) < 0) {
-        fprintf(stderr, "test_same_as_supervisord: %s missing (Debian's supervisor package)\n", supd);
+        fprintf(stderr, "test_xmlrpc: %s missing (Debian's supervisor package)\n", supd);
         ck_abort_msg("supervisord missing");
     }
-    up("", "", GROUPS_V1);
-    const char *sdconf = th_path(T, "supd.conf");
-    write_supd_conf(T, sdconf, GROUPS_V1);
     pid_t sp;
     const char *argv[] = {supd, "-n", "-c", sdconf, NULL};
     char mark[128];
-    snprintf(mark, sizeof mark, "TEND_TEST_MARK=%s", T->mark);
+    snprintf(mark, sizeof mark, "TEND_TEST_MARK=%s", t->mark);
     char *envp[] = {mark, "PATH=/usr/local/bin:/usr/bin:/bin", NULL};
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, th_path(T, "supd.out"), O_WRONLY | O_CREAT, 0644);
+    posix_spawn_file_actions_addopen(&fa, 1, th_path(t, "supd.out"), O_WRONLY | O_CREAT, 0644);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
     ck_assert_int_eq(posix_spawn(&sp, supd, &fa, NULL, (char *const *)argv, envp), 0);
     posix_spawn_file_actions_destroy(&fa);
+    return sp;
+}
+
+START_TEST(test_same_as_supervisord)
+{
+    char a[8192], b[8192];
+    up("", "", GROUPS_V1);
+    const char *sdconf = th_path(T, "supd.conf");
+    write_supd_conf(T, sdconf, GROUPS_V1);
+    pid_t sp = start_supd(T, sdconf);
     /* both up: every program RUNNING in supervisorctl's status */
     uint64_t deadline = th_now_ms() + 20000;
     for (;;) {
@@ -696,6 +704,334 @@ START_TEST(test_same_as_supervisord)
 }
 END_TEST
 
+/* supervisorctl status with what differs from run to run replaced: the pid
+ * and uptime of a running program, the time in a stopped one's line. */
+static void normalize(char *s)
+{
+    static const char *pat[] = {"pid [0-9]+, uptime [0-9]+:[0-9]+:[0-9]+",
+                                "[A-Z][a-z][a-z] [0-9][0-9] [0-9][0-9]:[0-9][0-9] [AP]M"};
+    static const char *with[] = {"pid, uptime", "DATE"};
+    for (int k = 0; k < 2; k++) {
+        regex_t re;
+        ck_assert_int_eq(regcomp(&re, pat[k], REG_EXTENDED), 0);
+        regmatch_t m;
+        char *at = s;
+        while (regexec(&re, at, 1, &m, 0) == 0) {
+            size_t wl = strlen(with[k]);
+            memmove(at + m.rm_so + wl, at + m.rm_eo, strlen(at + m.rm_eo) + 1);
+            memcpy(at + m.rm_so, with[k], wl);
+            at += m.rm_so + wl;
+        }
+        regfree(&re);
+    }
+}
+
+/* Wait until `supervisorctl -c CONF status`, normalized, is WANT. */
+static void wait_status(const char *conf, const char *want, const char *who)
+{
+    char out[8192];
+    uint64_t deadline = th_now_ms() + 20000;
+    for (;;) {
+        const char *argv[] = {SUPERVISORCTL, "-c", conf, "status", NULL};
+        th_run(argv, out, sizeof out, 30000);
+        normalize(out);
+        if (!strcmp(out, want))
+            return;
+        ck_assert_msg(th_now_ms() < deadline, "%s status:\n%s\nwanted:\n%s", who, out, want);
+        th_nap(50);
+    }
+}
+
+#define RELOAD_V1 "[program:first]\n" SLEEPER "priority = 100\n" \
+                  "[program:last]\n" SLEEPER "priority = 900\n" \
+                  "[program:manual]\n" SLEEPER "autostart = false\n" \
+                  "[program:once]\ncommand = /bin/sh -c 'exit 0'\nstartsecs = 0\nautorestart = false\n" \
+                  "[program:halted]\n" SLEEPER
+#define RELOAD_STATUS(extra) extra \
+    "first                            RUNNING   pid, uptime\n" \
+    "halted                           RUNNING   pid, uptime\n" \
+    "last                             RUNNING   pid, uptime\n" \
+    "manual                           STOPPED   Not started\n" \
+    "once                             EXITED    DATE\n"
+
+/* supervisorctl reload against tend and the real supervisord: before it,
+ * one program without autostart was started by hand, one with autostart
+ * stopped by hand, one exited; afterwards both show the same states (what
+ * a freshly started supervisord shows, with the added program). tend
+ * stopped every program, highest priority first, before starting any. */
+START_TEST(test_reload_same_as_supervisord)
+{
+    char a[8192], b[8192];
+    up("", "", RELOAD_V1);
+    const char *sdconf = th_path(T, "supd.conf");
+    write_supd_conf(T, sdconf, RELOAD_V1);
+    pid_t sp = start_supd(T, sdconf);
+    wait_status(sdconf, RELOAD_STATUS(""), "supervisord");
+    wait_status(T->conf, RELOAD_STATUS(""), "tend");
+    both(T, sdconf, a, b, sizeof a, "start", "manual", NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "stop", "halted", NULL, NULL);
+    ck_assert_int_eq(th_config(T, NULL, SERVER "%s", "", "",
+                               RELOAD_V1 "[program:added]\n" SLEEPER), 0);
+    write_supd_conf(T, sdconf, RELOAD_V1 "[program:added]\n" SLEEPER);
+    pid_t first = th_pid(T, "first");
+    char *log = th_slurp(T->errlog, NULL);
+    size_t before = strlen(log);
+    free(log);
+    both(T, sdconf, a, b, sizeof a, "reload", NULL, NULL, NULL);
+    const char *after = RELOAD_STATUS("added                            RUNNING   pid, uptime\n");
+    wait_status(sdconf, after, "supervisord");
+    wait_status(T->conf, after, "tend");
+    ck_assert_int_ne(th_pid(T, "first"), first);
+    both(T, sdconf, a, b, sizeof a, "avail", NULL, NULL, NULL);
+
+    /* tend's log: manual (999), last (900), first (100) stopped in that order,
+     * every stop before any start */
+    log = th_slurp(T->errlog, NULL);
+    ck_assert_ptr_nonnull(log);
+    const char *r = log + before;
+    const char *last_stop = strstr(r, "last: RUNNING -> STOPPING");
+    const char *first_stop = strstr(r, "first: RUNNING -> STOPPING");
+    const char *manual_stop = strstr(r, "manual: RUNNING -> STOPPING");
+    const char *start = strstr(r, "-> STARTING");
+    ck_assert_msg(last_stop && first_stop && manual_stop && start, "%s", r);
+    ck_assert_msg(manual_stop < last_stop && last_stop < first_stop && first_stop < start,
+                  "stop order:\n%s", r);
+    ck_assert_msg(strstr(first_stop, "first: STOPPING -> STOPPED") < start, "%s", r);
+    free(log);
+
+    both(T, sdconf, a, b, sizeof a, "shutdown", NULL, NULL, NULL);
+    ck_assert_int_eq(th_wait_exit(T, 15000), 0);
+    ck_assert_int_eq(th_wait_gone(sp, 15000), 0);
+    int st;
+    waitpid(sp, &st, 0);
+}
+END_TEST
+
+#define SPAWNERR_PROGS "[program:missing]\ncommand = /nonexistent/cmd\nstartretries = 0\n" \
+    "[program:nopath]\ncommand = nosuchprog_tend_test\nstartretries = 0\n" \
+    "[program:noexec]\ncommand = /etc/passwd\nstartretries = 0\n" \
+    "[program:adir]\ncommand = /tmp\nstartretries = 0\n" \
+    "[program:quick]\ncommand = /bin/sh -c 'exit 1'\nstartretries = 0\n" \
+    "[program:done]\ncommand = /bin/sh -c 'exit 3'\nstartsecs = 0\nautorestart = false\n"
+
+/* Programs that cannot start, side by side with supervisord: the same FATAL
+ * descriptions (supervisord's spawnerr words: can't find command, is not
+ * executable, is a directory), the same start errors and exit statuses. */
+START_TEST(test_spawn_errors_same_as_supervisord)
+{
+    char a[8192], b[8192];
+    up("", "", SPAWNERR_PROGS);
+    const char *sdconf = th_path(T, "supd.conf");
+    write_supd_conf(T, sdconf, SPAWNERR_PROGS);
+    pid_t sp = start_supd(T, sdconf);
+    const char *want =
+        "adir                             FATAL     command at '/tmp' is a directory\n"
+        "done                             EXITED    DATE\n"
+        "missing                          FATAL     can't find command '/nonexistent/cmd'\n"
+        "noexec                           FATAL     command at '/etc/passwd' is not executable\n"
+        "nopath                           FATAL     can't find command 'nosuchprog_tend_test'\n"
+        "quick                            FATAL     Exited too quickly (process log may have details)\n";
+    wait_status(sdconf, want, "supervisord");
+    wait_status(T->conf, want, "tend");
+    both(T, sdconf, a, b, sizeof a, "start", "missing", NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "start", "noexec", "adir", NULL);
+    both(T, sdconf, a, b, sizeof a, "start", "nopath", NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "start", "quick", NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "status", "missing", "nosuch", NULL);
+    both(T, sdconf, a, b, sizeof a, "stop", "done", NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "signal", "HUP", "done", NULL);
+    both(T, sdconf, a, b, sizeof a, "pid", "nosuch", NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "pid", "missing", NULL, NULL);
+    both(T, sdconf, a, b, sizeof a, "shutdown", NULL, NULL, NULL);
+    ck_assert_int_eq(th_wait_exit(T, 15000), 0);
+    ck_assert_int_eq(th_wait_gone(sp, 15000), 0);
+    int st;
+    waitpid(sp, &st, 0);
+}
+END_TEST
+
+/* A stop while tend waits out a crashed program's restart_delay stops it
+ * for good ("stopped", as supervisord stops its STARTING one), and signal
+ * numbers are supervisord's: 0 and 34 accepted, 35 a BAD_SIGNAL. */
+START_TEST(test_stop_pending_restart_and_signal_numbers)
+{
+    char out[8192];
+    up("", "", "[program:crash]\n" SLEEPER "restart_delay = 1\n[program:c]\n" SLEEPER);
+    ck_assert_int_eq(th_wait_state(T, "crash", "RUNNING", 10000), 0);
+    ck_assert_int_eq(th_wait_state(T, "c", "RUNNING", 10000), 0);
+    pid_t pid = th_pid(T, "crash");
+    ck_assert_int_gt(pid, 0);
+    ck_assert_int_eq(kill(pid, SIGKILL), 0);
+    ck_assert_int_eq(th_wait_state(T, "crash", "EXITED", 10000), 0);
+    int rc = ctl(T, out, sizeof out, "stop", "crash", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "crash: stopped\n"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_stays_state(T, "crash", "STOPPED", 1500), 0);
+    pid_t c = th_pid(T, "c");
+    rc = py(T, out, sizeof out,
+            "print(s.supervisor.signalProcess('c', 0))\n"
+            "print(s.supervisor.signalProcess('c', '0'))\n"
+            "print(fault(s.supervisor.signalProcess, 'c', '35'))\n"
+            "print(fault(s.supervisor.signalProcess, 'c', 33))\n");
+    ck_assert_msg(rc == 0 && !strcmp(out, "True\nTrue\n11 BAD_SIGNAL: 35\n11 BAD_SIGNAL: 33\n"),
+                  "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_pid(T, "c"), c); /* signal 0 only asks whether it is there */
+    stop_tend(T);
+}
+END_TEST
+
+/* Run ARGV in a child that writes "RC\nOUTPUT" to FILE; its pid. */
+static pid_t bg_run(const char *const argv[], const char *file)
+{
+    pid_t w = fork();
+    ck_assert_int_ge(w, 0);
+    if (w == 0) {
+        char o[4096];
+        int rc = th_run(argv, o, sizeof o, 30000);
+        th_write_file(file, false, "%d\n%s", rc, o);
+        _exit(0);
+    }
+    return w;
+}
+
+#define INTERPLAY_V1 "[program:db]\ncommand = sleep 1000\nstartsecs = 100\nautostart = false\n" \
+    "[program:web]\n" SLEEPER "autostart = false\ndepends_on = db\n" \
+    "[program:slow]\ncommand = sleep 1000\nstartsecs = 5\nautostart = false\n"
+
+/* Where supervisorctl's reread/update/remove meet tend's own clients: a
+ * startProcess waiting (for a dependency) keeps its group from remove
+ * (STILL_RUNNING) until stop, which answers that client; update and tendctl's reload racing
+ * each other and a waiting `tendctl start` on the program they change: the
+ * waiting client is answered, the program ends as the file says (STOPPED,
+ * no autostart), and nothing is left pending. */
+START_TEST(test_interplay)
+{
+    char out[8192];
+    up("", "", INTERPLAY_V1);
+    const char *waiter = th_path(T, "waiter.out");
+    pid_t w = fork();
+    ck_assert_int_ge(w, 0);
+    if (w == 0) {
+        char o[2048];
+        py(T, o, sizeof o, "print(fault(s.supervisor.startProcess, 'web'))\n");
+        th_write_file(waiter, false, "%s", o);
+        _exit(0);
+    }
+    ck_assert_int_eq(th_wait_state(T, "db", "STARTING", 10000), 0);
+    ck_assert_int_eq(th_stays_state(T, "web", "STOPPED", 200), 0);
+    /* a start waiting is not stopped (supervisord's would be STARTING) */
+    int rc = ctl(T, out, sizeof out, "remove", "web", NULL);
+    ck_assert_msg(rc == 1 && !strcmp(out, "ERROR: process/group still running: web\n"),
+                  "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_stays_state(T, "web", "STOPPED", 200), 0);
+    ck_assert_int_ne(access(waiter, F_OK), 0);
+    rc = ctl(T, out, sizeof out, "stop", "web", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "web: stopped\n"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_file(waiter, "40 ABNORMAL_TERMINATION: web\n", 10000), 0);
+    rc = ctl(T, out, sizeof out, "remove", "web", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "web: removed process group\n"), "rc %d: %s", rc, out);
+    int st;
+    ck_assert_int_eq(waitpid(w, &st, 0), w);
+    rc = ctl(T, out, sizeof out, "add", "web", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "web: added process group\n"), "rc %d: %s", rc, out);
+
+    /* tendctl start slow (it waits for RUNNING), then the file changes slow and update and
+     * tendctl's reload race */
+    const char *sw[] = {getenv("TENDCTL_BIN"), "-s", T->control, "start", "slow", NULL};
+    pid_t c1 = bg_run(sw, th_path(T, "startwait.out"));
+    ck_assert_int_eq(th_wait_state(T, "slow", "STARTING", 10000), 0);
+    ck_assert_int_eq(th_config(T, NULL, SERVER "%s", "", "",
+                               "[program:db]\ncommand = sleep 1000\nstartsecs = 100\nautostart = false\n"
+                               "[program:web]\n" SLEEPER "autostart = false\ndepends_on = db\n"
+                               "[program:slow]\ncommand = sleep 1001\nstartsecs = 5\nautostart = false\n"), 0);
+    const char *up_argv[] = {SUPERVISORCTL, "-c", T->conf, "update", NULL};
+    pid_t c2 = bg_run(up_argv, th_path(T, "update.out"));
+    const char *rl[] = {getenv("TENDCTL_BIN"), "-s", T->control, "reload", NULL};
+    pid_t c3 = bg_run(rl, th_path(T, "reload.out"));
+    pid_t kids[] = {c1, c2, c3};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(th_wait_gone(kids[i], 20000), 0);
+        waitpid(kids[i], &st, 0);
+    }
+    char buf[4096];
+    ck_assert_int_gt(th_read_file(th_path(T, "startwait.out"), buf, sizeof buf), 0);
+    ck_assert_msg(atoi(buf) != 0 && atoi(buf) != -1, "start --wait answered: %s", buf);
+    ck_assert_int_gt(th_read_file(th_path(T, "reload.out"), buf, sizeof buf), 0);
+    ck_assert_msg(atoi(buf) == 0, "tendctl reload: %s", buf);
+    ck_assert_int_gt(th_read_file(th_path(T, "update.out"), buf, sizeof buf), 0);
+    /* tendctl's reload landing between update's removeProcessGroup and its
+     * addProcessGroup adds slow first: supervisord's ALREADY_ADDED then */
+    ck_assert_msg(atoi(buf) == 0 || (atoi(buf) == 1 && strstr(buf, "ALREADY_ADDED")),
+                  "update: %s", buf);
+    ck_assert_int_eq(th_wait_state(T, "slow", "STOPPED", 10000), 0);
+    ck_assert_int_eq(th_stays_state(T, "slow", "STOPPED", 300), 0);
+    rc = ctl(T, out, sizeof out, "reread", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "No config updates to processes\n"), "rc %d: %s", rc, out);
+    rc = py(T, out, sizeof out,
+            "print([c['command'] for c in s.supervisor.getAllConfigInfo() if c['name'] == 'slow'])\n");
+    ck_assert_msg(rc == 0 && !strcmp(out, "['sleep 1001']\n"), "rc %d: %s", rc, out);
+    stop_tend(T);
+}
+END_TEST
+
+/* During supervisorctl reload (a program that ignores SIGTERM holds it in
+ * its stopping): a client waiting on startProcess is answered, starts and
+ * reloads are refused (SHUTDOWN_STATE as supervisord's, tendctl's reload
+ * says why), and SIGTERM turns it into a shutdown that starts nothing. */
+START_TEST(test_restart_waiting_and_shutdown)
+{
+    char out[8192];
+    up("", "",
+       "[program:slow]\ncommand = sleep 1000\nstartsecs = 100\nautostart = false\n"
+       "[program:stubborn]\ncommand = /bin/sh -c 'trap \"\" TERM; while :; do sleep 1; done'\n"
+       "startsecs = 0\nstopwaitsecs = 60\npriority = 1\n"
+       "[program:quick]\n" SLEEPER);
+    ck_assert_int_eq(th_wait_state(T, "stubborn", "RUNNING", 10000), 0);
+    ck_assert_int_eq(th_wait_state(T, "quick", "RUNNING", 10000), 0);
+    const char *waiter = th_path(T, "waiter.out");
+    pid_t w = fork();
+    ck_assert_int_ge(w, 0);
+    if (w == 0) {
+        char o[2048];
+        py(T, o, sizeof o, "print(fault(s.supervisor.startProcess, 'slow'))\n");
+        th_write_file(waiter, false, "%s", o);
+        _exit(0);
+    }
+    ck_assert_int_eq(th_wait_state(T, "slow", "STARTING", 10000), 0);
+    int rc = ctl(T, out, sizeof out, "reload", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "Restarted supervisord\n"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_file(waiter, "40 ABNORMAL_TERMINATION: slow\n", 10000), 0);
+    int st;
+    ck_assert_int_eq(waitpid(w, &st, 0), w);
+    ck_assert_int_eq(th_wait_state(T, "stubborn", "STOPPING", 10000), 0);
+    ck_assert_int_eq(th_wait_state(T, "quick", "STOPPED", 10000), 0);
+    rc = ctl(T, out, sizeof out, "start", "quick", NULL);
+    ck_assert_msg(rc != 0 && strstr(out, "SHUTDOWN_STATE"), "rc %d: %s", rc, out);
+    rc = ctl(T, out, sizeof out, "reread", NULL);
+    ck_assert_msg(rc != 0 && strstr(out, "ERROR: supervisor shutting down"), "rc %d: %s", rc, out);
+    rc = ctl(T, out, sizeof out, "reload", NULL);
+    ck_assert_msg(rc != 0, "rc %d: %s", rc, out);
+    rc = th_ctl(T, out, sizeof out, "reload");
+    ck_assert_msg(rc != 0 && strstr(out, "restarting every program"), "rc %d: %s", rc, out);
+    rc = th_ctl(T, out, sizeof out, "start quick");
+    ck_assert_msg(rc != 0, "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_stays_state(T, "quick", "STOPPED", 300), 0);
+
+    /* SIGTERM mid-restart: nothing starts again, tend exits once stubborn is gone */
+    pid_t stub = th_pid(T, "stubborn");
+    ck_assert_int_gt(stub, 0);
+    ck_assert_int_eq(kill(T->pid, SIGTERM), 0);
+    ck_assert_int_eq(th_wait_file(T->errlog, "restart abandoned", 10000), 0);
+    kill(-stub, SIGKILL);
+    kill(stub, SIGKILL);
+    ck_assert_int_eq(th_wait_exit(T, 15000), 0);
+    char *log = th_slurp(T->errlog, NULL);
+    ck_assert_ptr_nonnull(log);
+    const char *r = strstr(log, "restart: stopping every program");
+    ck_assert_msg(r && !strstr(r, "-> STARTING"), "started during the restart:\n%s", log);
+    free(log);
+}
+END_TEST
+
 /* tend -c CONF -- CMD: supervisorctl reload restarts the other programs and
  * never the main one; remove refuses the main program's group. */
 START_TEST(test_main_program_kept)
@@ -720,6 +1056,30 @@ START_TEST(test_main_program_kept)
                   "rc %d: %s", rc, out);
     rc = ctl(T, out, sizeof out, "reread", NULL);
     ck_assert_msg(rc == 0 && !strcmp(out, "No config updates to processes\n"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_stop(T, SIGTERM, 15000), 128 + SIGTERM); /* the main program's status */
+}
+END_TEST
+
+/* supervisorctl reload with a main program (main = true) that depends on
+ * db: db is restarted under it, the main program keeps its pid. */
+START_TEST(test_restart_main_dependency)
+{
+    char out[8192];
+    up("", "", "[program:db]\n" SLEEPER "[program:app]\n" SLEEPER "main = true\ndepends_on = db\n");
+    ck_assert_int_eq(th_wait_state(T, "app", "RUNNING", 10000), 0);
+    pid_t db = th_pid(T, "db"), app = th_pid(T, "app");
+    int rc = ctl(T, out, sizeof out, "reload", NULL);
+    ck_assert_msg(rc == 0 && !strcmp(out, "Restarted supervisord\n"), "rc %d: %s", rc, out);
+    uint64_t deadline = th_now_ms() + 10000;
+    while (th_pid(T, "db") == db || th_pid(T, "db") <= 0) {
+        ck_assert_msg(th_now_ms() < deadline, "db was not restarted");
+        th_nap(20);
+    }
+    ck_assert_int_eq(th_wait_state(T, "db", "RUNNING", 10000), 0);
+    ck_assert_int_eq(th_pid(T, "app"), app);
+    char state[32];
+    ck_assert_int_eq(th_status(T, "app", state, sizeof state, NULL, NULL, 0, NULL), 0);
+    ck_assert_str_eq(state, "RUNNING");
     ck_assert_int_eq(th_stop(T, SIGTERM, 15000), 128 + SIGTERM); /* the main program's status */
 }
 END_TEST
@@ -767,7 +1127,8 @@ START_TEST(test_update_dependency)
 END_TEST
 
 /* supervisorctl reload (restart): every program restarts with the config
- * read again, as a restarted supervisord starts them; tend keeps its pid. */
+ * read again, as a restarted supervisord starts them (b, started by hand
+ * but without autostart, stays down); tend keeps its pid. */
 START_TEST(test_restart_all)
 {
     char out[8192];
@@ -777,13 +1138,15 @@ START_TEST(test_restart_all)
        "autorestart = false\n");
     ck_assert_int_eq(th_wait_state(T, "a", "RUNNING", 10000), 0);
     ck_assert_int_eq(th_wait_state(T, "once", "EXITED", 10000), 0);
+    int rc = ctl(T, out, sizeof out, "start", "b", NULL);
+    ck_assert_msg(rc == 0, "rc %d: %s", rc, out);
     pid_t a = th_pid(T, "a");
     ck_assert_int_eq(th_config(T, NULL, SERVER "%s", "", "",
                                "[program:a]\n" SLEEPER "[program:b]\n" SLEEPER "autostart = false\n"
                                "[program:once]\ncommand = /bin/sh -c 'echo ran >> @DIR@/once.out'\n"
                                "startsecs = 0\nautorestart = false\n"
                                "[program:c]\n" SLEEPER), 0);
-    int rc = ctl(T, out, sizeof out, "reload", NULL);
+    rc = ctl(T, out, sizeof out, "reload", NULL);
     ck_assert_msg(rc == 0 && !strcmp(out, "Restarted supervisord\n"), "rc %d: %s", rc, out);
     ck_assert_int_eq(th_wait_state(T, "c", "RUNNING", 10000), 0);
     ck_assert_int_eq(th_wait_state(T, "a", "RUNNING", 10000), 0);
@@ -898,6 +1261,9 @@ START_TEST(test_update_waiting_and_shutdown)
     ck_assert_msg(rc == 1 && strstr(out, "ERROR: supervisor shutting down"), "rc %d: %s", rc, out);
     rc = ctl(T, out, sizeof out, "reload", NULL);
     ck_assert_msg(rc == 1 && !strcmp(out, "ERROR: already shutting down\n"), "rc %d: %s", rc, out);
+    rc = ctl(T, out, sizeof out, "update", NULL);
+    ck_assert_msg(rc == 1 && !strcmp(out, "ERROR: already shutting down\n"), "rc %d: %s", rc, out);
+    ck_assert_int_eq(th_stays_state(T, "stubborn", "STOPPING", 200), 0);
     rc = py(T, out, sizeof out, "print(fault(s.supervisor.addProcessGroup, 'x'))\n");
     ck_assert_msg(rc == 0 && !strcmp(out, "6 SHUTDOWN_STATE\n"), "rc %d: %s", rc, out);
     kill(-stub, SIGKILL);
@@ -919,7 +1285,13 @@ static Suite *xmlrpc_suite(void)
     tcase_add_test(tc, test_update_dependency);
     tcase_add_test(tc, test_same_as_supervisord);
     tcase_add_test(tc, test_main_program_kept);
+    tcase_add_test(tc, test_restart_main_dependency);
     tcase_add_test(tc, test_restart_all);
+    tcase_add_test(tc, test_reload_same_as_supervisord);
+    tcase_add_test(tc, test_restart_waiting_and_shutdown);
+    tcase_add_test(tc, test_spawn_errors_same_as_supervisord);
+    tcase_add_test(tc, test_stop_pending_restart_and_signal_numbers);
+    tcase_add_test(tc, test_interplay);
     tcase_add_test(tc, test_clear_logs);
     suite_add_tcase(s, tc);
     tc = tcase_create("python");

@@ -153,6 +153,50 @@ START_TEST(test_encode)
 }
 END_TEST
 
+/* The parser and the answer buffers are kept between calls: a call after a
+ * failed one, after a big one, and after xmlrpc_release decodes as a first
+ * one; a buffer taken from the spares starts empty. */
+START_TEST(test_reuse_between_calls)
+{
+    const char *ok = "<?xml version='1.0'?><methodCall><methodName>m.one</methodName>"
+                     "<params><param><value><string>abc</string></value></param></params>"
+                     "</methodCall>";
+    for (int round = 0; round < 2; round++) {
+        ck_assert_int_eq(decode("<methodCall><methodName>x</methodName><params>"), -1);
+        ck_assert_int_eq(decode(ok), 0);
+        ck_assert_str_eq(C.method, "m.one");
+        ck_assert_uint_eq(C.nparams, 1);
+        ck_assert_str_eq(C.params[0].s, "abc");
+        /* over 64 KiB: the parser is not kept with its copy of it */
+        size_t n = 100 * 1024;
+        char *big = malloc(n + 256);
+        ck_assert_ptr_nonnull(big);
+        int k = snprintf(big, 256, "<methodCall><methodName>m.big</methodName><params><param>"
+                                   "<value><string>");
+        memset(big + k, 'x', n);
+        strcpy(big + k + n, "</string></value></param></params></methodCall>");
+        ck_assert_int_eq(decode(big), 0);
+        ck_assert_str_eq(C.method, "m.big");
+        ck_assert_uint_eq(C.params[0].slen, n);
+        free(big);
+        ck_assert_int_eq(decode(ok), 0);
+        ck_assert_str_eq(C.params[0].s, "abc");
+
+        struct xbuf b = {0};
+        xb_puts(&b, "a long enough first answer to be kept as a spare");
+        xb_free(&b);
+        xb_reserve(&b, 10);
+        ck_assert_ptr_nonnull(b.p);
+        ck_assert_uint_eq(b.len, 0);
+        ck_assert_str_eq(b.p, "");
+        xb_puts(&b, "second");
+        ck_assert_str_eq(b.p, "second");
+        xb_free(&b);
+        xmlrpc_release();
+    }
+}
+END_TEST
+
 START_TEST(test_http_head)
 {
     struct http_head h;
@@ -288,6 +332,7 @@ static Suite *xmlrpc_suite(void)
     tcase_add_test(tc, test_decode_types);
     tcase_add_test(tc, test_decode_errors);
     tcase_add_test(tc, test_encode);
+    tcase_add_test(tc, test_reuse_between_calls);
     suite_add_tcase(s, tc);
     tc = tcase_create("http");
     tcase_add_test(tc, test_http_head);
