@@ -897,7 +897,7 @@ static void new_prog(struct model *m, bool allow_crash)
     struct prog *p = &m->p[m->n++];
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "p%d", tt.serial++);
-    p->kind = !skipped("events") && chance(12) ? K_LISTEN
+    p->kind = !skipped("events") && chance(20) ? K_LISTEN
                                                 : rnd(allow_crash ? K_LISTEN : K_CRASH_FAST);
     p->var = rnd(LISTENER(p) && !allow_crash ? 2 : 4);
     p->numprocs = chance(25) ? 2 + rnd(MAXNUM - 1) : 1;
@@ -1066,6 +1066,19 @@ static bool apply_reload_wants(const struct model *om, struct model *nm)
     for (int o = 0; o < om->n; o++)
         if (find_prog(nm, om->p[o].name) < 0 && main_related(om, o))
             ends = true;
+    /* a start that failed while a dependency crashed left its dependent
+     * FATAL (documented: nothing starts it again); that dependency healthy
+     * now does not change it */
+    for (int i = 0; i < nm->n; i++) {
+        int o = find_prog(om, nm->p[i].name);
+        if (o < 0 || !CRASHY(&om->p[o]) || CRASHY(&nm->p[i]))
+            continue;
+        bool up[MAXPROG] = { 0 };
+        closure(nm, i, true, up);
+        for (int k = 0; k < nm->n; k++)
+            if (up[k] && k != i && nm->p[k].want == 1)
+                nm->p[k].want = -1;
+    }
     return ends;
 }
 
