@@ -103,7 +103,7 @@ static struct pool *pool_of(struct events *ev, const struct process *p)
     return p->cfg->listener ? find_pool(ev, p->cfg->program) : NULL;
 }
 
-/* Buffer E in POOL (at the head for a re-delivery); E's payload is owned. */
+/* Buffer E in POOL (a re-delivery before the newer events); E's payload is owned. */
 static void pool_accept(struct pool *pool, struct event *e, bool head)
 {
     if (pool->n >= (size_t)pool->buffer_size && pool->n) {
@@ -114,8 +114,13 @@ static void pool_accept(struct pool *pool, struct event *e, bool head)
         pool->n--;
     }
     if (head) {
-        memmove(pool->buf + 1, pool->buf, pool->n * sizeof *pool->buf);
-        pool->buf[0] = *e;
+        /* before the newer ones only: the events of several listeners
+         * stopped together come back in serial order, not reversed */
+        size_t k = 0;
+        while (k < pool->n && pool->buf[k].serial < e->serial)
+            k++;
+        memmove(pool->buf + k + 1, pool->buf + k, (pool->n - k) * sizeof *pool->buf);
+        pool->buf[k] = *e;
     } else {
         pool->buf[pool->n] = *e;
     }

@@ -1607,15 +1607,18 @@ static void start_deps(struct process *p, bool asked)
  * owner's on_change calls proc_check_pending after every change). */
 static void start_or_wait(struct process *p, bool asked)
 {
-    p->pending_start = true;
+    /* pending only once every dependency was started: a check nested in
+     * the start of the first must not judge P by those not started yet
+     * (but a dependency that fails from now on counts: pending_at) */
     p->pending_at = loop_now();
-    start_deps(p, asked); /* may start P itself, from a nested check */
-    if (!p->pending_start)
-        return;
-    if (deps_up(p))
+    start_deps(p, asked);
+    p->pending_start = true;
+    if (deps_up(p)) {
         do_spawn(p);
-    else
+    } else {
         log_info("%s: waiting for its dependencies before it starts", p->cfg->fullname);
+        proc_check_pending(p); /* one that could not start fails it now */
+    }
 }
 
 static bool dependents_alive(const struct process *p)

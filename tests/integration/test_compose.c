@@ -634,6 +634,33 @@ START_TEST(test_pending_start_fails_when_dependency_crashes)
 }
 END_TEST
 
+/* A start asked for starts every dependency stopped on request before it
+ * judges them: starting the first copy of a numprocs dependency (STARTING)
+ * must not fail the start on the copy not started yet. Found
+ * by the torture test (`restart p3` -> abnormal termination: its dependency
+ * p2:p2_1 is stopped). */
+START_TEST(test_start_starts_all_stopped_dependencies_first)
+{
+    struct th *t = th_start("[program:db]\ncommand = sleep 3036\nstartsecs = 1\nnumprocs = 3\n"
+                            "process_name = %%(program_name)s_%%(process_num)d\n"
+                            "[program:web]\ncommand = sleep 3037\nstartsecs = 0\n"
+                            "depends_on = db\n");
+    ck_assert_int_eq(th_wait_state(t, "web", "RUNNING", WAIT), 0);
+    ck_assert_msg(th_ctl(t, out, sizeof out, "stop db") == 0, "%s", out);
+    ck_assert_int_eq(th_wait_state(t, "web", "STOPPED", WAIT), 0);
+    int rc = th_ctl(t, out, sizeof out, "start web");
+    ck_assert_msg(rc == 0, "start web: %d: %s", rc, out);
+    ck_assert_int_eq(th_wait_state(t, "web", "RUNNING", WAIT), 0);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(th_wait_state(t, th_fmt("db:db_%d", i), "RUNNING", WAIT), 0);
+    ck_assert_int_eq(th_ctl(t, out, sizeof out, "stop db"), 0);
+    rc = th_ctl(t, out, sizeof out, "restart web");
+    ck_assert_msg(rc == 0, "restart web: %d: %s", rc, out);
+    ck_assert_int_eq(th_stop(t, SIGTERM, WAIT), 0);
+    th_free(t);
+}
+END_TEST
+
 /* A reload that gives a running program a new dependency: the new edge
  * counts at once (stopping the dependency stops it). Found by the torture
  * test: edges were resolved from the settings the program ran with. */
@@ -713,6 +740,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_pending_start_chain_stopped);
     tcase_add_test(tc, test_waiting_client_of_removed_program);
     tcase_add_test(tc, test_pending_start_fails_when_dependency_crashes);
+    tcase_add_test(tc, test_start_starts_all_stopped_dependencies_first);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -814,6 +814,43 @@ START_TEST(test_config_errors)
 }
 END_TEST
 
+/* Events of several busy listeners go back to the pool in serial order when
+ * the listeners stop together (each at the head reversed them: found by
+ * the torture test). Three listeners hold one event each (helpers/evlisten
+ * mode 4 never reads); a reload leaves one listener that answers: it gets
+ * every event in serial order. */
+START_TEST(test_requeue_keeps_order)
+{
+#define HOLD(mode, n) "[eventlistener:h]\ncommand = %s @DIR@/ev.rec " mode "\nevents = " \
+    "PROCESS_STATE\nstartsecs = 0\nnumprocs = " n "\nbuffer_size = 50\n" \
+    "process_name = %%(program_name)s_%%(process_num)d\n"
+    T = th_start(HOLD("4", "3"), th_helper("evlisten"));
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(th_wait_state(T, th_fmt("h:h_%d", i), "RUNNING", 10000), 0);
+    ck_assert_int_eq(th_ctl(T, NULL, 0, "pid"), 0); /* they are all BUSY by now */
+    ck_assert_int_eq(th_config(T, NULL, HOLD("0", "1"), th_helper("evlisten")), 0);
+    char out[4096];
+    ck_assert_msg(th_ctl(T, out, sizeof out, "reload") == 0, "%s", out);
+    /* the one left reads the 3 held events and the ones of the reload */
+    ck_assert_int_eq(th_wait_file(th_path(T, "ev.rec"), " h 9 ", 10000), 0);
+    ck_assert_int_eq(th_ctl(T, NULL, 0, "pid"), 0);
+    char *rec = th_slurp(th_path(T, "ev.rec"), NULL);
+    ck_assert_ptr_nonnull(rec);
+    long last = -1, got = 0;
+    for (char *line = strtok(rec, "\n"); line; line = strtok(NULL, "\n")) {
+        long serial;
+        if (sscanf(line, "R %*d h %ld", &serial) != 1)
+            continue;
+        ck_assert_msg(serial > last, "event %ld after event %ld", serial, last);
+        last = serial;
+        got++;
+    }
+    ck_assert_int_ge(got, 10);
+    free(rec);
+#undef HOLD
+}
+END_TEST
+
 static Suite *events_suite(void)
 {
     Suite *s = suite_create("events");
@@ -845,6 +882,7 @@ static Suite *events_suite(void)
     tcase_add_test(tc, test_rpc_stdin_and_remote_event);
     tcase_add_test(tc, test_listener_as_nobody);
     tcase_add_test(tc, test_config_errors);
+    tcase_add_test(tc, test_requeue_keeps_order);
     suite_add_tcase(s, tc);
     return s;
 }

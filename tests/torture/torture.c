@@ -4,8 +4,9 @@
  *   TORTURE_SECS=S     run for S seconds (default 600; 0: no time limit)
  *   TORTURE_STEPS=N    stop after N steps (default: no limit)
  *   TORTURE_SKIP=a,b   leave out kinds of action (reload, broken, request,
- *                      burst, kill, signal, restart, raw, main, deps),
- *                      to get past a known failure while it is being fixed
+ *                      burst, kill, signal, restart, raw, rpc, main, deps)
+ *                      or features (events, extras, cgroups), to get past
+ *                      a known failure while it is being fixed
  *   TORTURE_VERBOSE=1  print every action as it is done
  *
  * It starts the real tend (TEND_BIN) with a random configuration, then takes
@@ -36,7 +37,22 @@
  *   (h) a reload of an unchanged file, SIGUSR2 and SIGWINCH restart nothing;
  *       a broken file is refused and changes nothing;
  *   (q) tend settles: names in status match the configuration, and no
- *       healthy program stays STARTING/STOPPING.
+ *       healthy program stays STARTING/STOPPING;
+ *   (x) every XML-RPC call gets a well-formed answer (params or a fault)
+ *       within its deadline, unless tend exited;
+ *   (l) event listeners (helpers/evlisten, which now and then FAIL, die or
+ *       write garbage): an event answered OK is never delivered again, and
+ *       each listener gets the events new to its pool in serial order;
+ *   (o) after tend exits, no cgroup of a process is left, and every record
+ *       of the JSON and timestamped file logs (small maxbytes, so rotated
+ *       under the writer thread) is whole.
+ *
+ * The configurations also hold event listener pools (random events,
+ * buffer_size, numprocs), a [unix_http_server] (XML-RPC calls mixed into
+ * requests and bursts: start/stop/signal/getAllProcessInfo; supervisorctl's
+ * update as reloadConfig + stop/remove/addProcessGroup; supervisor.restart),
+ * stdin = pipe, rlimit_nofile, nice, memory_max, and cgroups = on in the
+ * harness's own cgroup for half the runs of tend where cgroup2 is writable.
  *
  * On failure it prints the seed, the step, the last actions, the failed
  * invariant, the configuration and the end of tend's stderr, stops tend with
@@ -109,11 +125,18 @@ static bool chance(int percent)
 
 /* ---- the model ---- */
 
-enum kind { K_SLEEP, K_TAIL, K_SH, K_ABS, K_IGN, K_CRASH_FAST, K_CRASH_RUN, NKINDS };
+/* K_LISTEN is an [eventlistener:x] (helpers/evlisten), never a dependency
+ * nor a dependent nor main; programs take kinds below it. */
+enum kind { K_SLEEP, K_TAIL, K_SH, K_ABS, K_IGN, K_SPAM, K_CRASH_FAST, K_CRASH_RUN, K_LISTEN,
+            NKINDS };
 static const char *const kind_name[NKINDS] = {
-    "sleep", "tail", "sh-exec", "abs-sleep", "sig_ignore", "crash-fast", "crash-run"
+    "sleep", "tail", "sh-exec", "abs-sleep", "sig_ignore", "spam", "crash-fast", "crash-run",
+    "listener"
 };
-#define CRASHY(k) ((k) >= K_CRASH_FAST)
+/* a listener in mode 2 dies now and then, like a crashing program */
+#define CRASHY(p) (((p)->kind >= K_CRASH_FAST && (p)->kind != K_LISTEN) || \
+                   ((p)->kind == K_LISTEN && (p)->var == 2))
+#define LISTENER(p) ((p)->kind == K_LISTEN)
 
 struct prog {
     char name[24];
@@ -123,6 +146,11 @@ struct prog {
     char deps[MAXDEPS][24];
     int want; /* 1: should run; 0: stopped on request; -1: unknown (a race);
                  2: stopped by tend with a dependency: runs once they all should */
+    /* the newer features: events (index) and buffer_size of a listener;
+     * log 1: a json file log, 2: a timestamped text one (small maxbytes);
+     * stdin = pipe; rlimit_nofile (0: unset); nice (-1: unset); memory_max */
+    int ev, bufsz, log, nofile, nice;
+    bool pipe_in, memmax;
 };
 
 struct model {
@@ -144,6 +172,7 @@ struct snap {
 struct client {
     pid_t pid;
     bool done;
+    bool rpc; /* helpers/xrpc: an XML-RPC call, not tendctl */
     int rc;
     uint64_t started;
     int limit_ms;
@@ -164,6 +193,14 @@ static struct {
     char skip[256];
     bool asan;
     bool have_base;
+    bool cg_on, rpc; /* this tend: cgroups = on; a [unix_http_server] */
+    long ev_off;     /* how far ev.rec has been checked */
+    int nev;
+    struct evrec { char pool[24]; long serial; bool ok; } ev[4096];
+    struct { int pid; long max; } evpid[512];
+    int nevpid;
+    long n_rpc, n_ev, n_logrec, n_cgrun; /* for the summary */
+    char sock[PATH_MAX];
     long fd_base, rss_base;
     int n_base, warm_step;
     long fd_max, rss_max;
@@ -179,9 +216,10 @@ static struct {
     int counts[16];
 } tt;
 
-enum act { A_RELOAD, A_BROKEN, A_REQUEST, A_BURST, A_KILL, A_SIGNAL, A_RESTART, A_RAW, NACT };
+enum act { A_RELOAD, A_BROKEN, A_REQUEST, A_BURST, A_KILL, A_SIGNAL, A_RESTART, A_RAW, A_RPC,
+           NACT };
 static const char *const act_name[NACT] = {
-    "reload", "broken", "request", "burst", "kill", "signal", "restart", "raw"
+    "reload", "broken", "request", "burst", "kill", "signal", "restart", "raw", "rpc"
 };
 
 static bool skipped(const char *what)
@@ -546,7 +584,7 @@ static bool eligible(const struct model *m, int i)
     bool set[MAXPROG] = { 0 };
     closure(m, i, false, set);
     for (int k = 0; k < m->n; k++)
-        if (set[k] && (effective_want(m, k) != 1 || CRASHY(m->p[k].kind)))
+        if (set[k] && (effective_want(m, k) != 1 || CRASHY(&m->p[k])))
             return false;
     return true;
 }
@@ -556,7 +594,7 @@ static bool crash_closure(const struct model *m, int i)
     bool set[MAXPROG] = { 0 };
     closure(m, i, false, set);
     for (int k = 0; k < m->n; k++)
-        if (set[k] && CRASHY(m->p[k].kind))
+        if (set[k] && CRASHY(&m->p[k]))
             return true;
     return false;
 }
@@ -565,7 +603,9 @@ static bool same_prog(const struct prog *a, const struct prog *b)
 {
     if (a->kind != b->kind || a->var != b->var || a->numprocs != b->numprocs ||
         a->startsecs != b->startsecs || a->stopwait != b->stopwait ||
-        a->priority != b->priority || a->main != b->main || a->ndeps != b->ndeps)
+        a->priority != b->priority || a->main != b->main || a->ndeps != b->ndeps ||
+        a->ev != b->ev || a->bufsz != b->bufsz || a->log != b->log || a->nofile != b->nofile ||
+        a->nice != b->nice || a->pipe_in != b->pipe_in || a->memmax != b->memmax)
         return false;
     for (int k = 0; k < a->ndeps; k++)
         if (!depends(b, a->deps[k]))
@@ -616,6 +656,12 @@ static void prog_command(const struct prog *p, char *buf, size_t len)
     case K_CRASH_FAST:
         snprintf(buf, len, "%s %d", th_helper("exitwith"), 3 + p->var);
         break;
+    case K_SPAM: /* lines for the file logs to rotate, then it idles */
+        snprintf(buf, len, "%s -n 2%%(process_num)d%d -l 100 -s -1", th_helper("spam"), p->var);
+        break;
+    case K_LISTEN:
+        snprintf(buf, len, "%s %s/ev.rec %d", th_helper("evlisten"), tt.t->dir, p->var);
+        break;
     default:
         snprintf(buf, len, "%s %d", th_helper("exitwith"), 10 + p->var);
         break;
@@ -627,7 +673,7 @@ struct expect {
     char exe[PATH_MAX];
     char alt[PATH_MAX]; /* also fine for a moment: sh before its exec */
     int argc;
-    char argv[6][PATH_MAX];
+    char argv[8][PATH_MAX];
 };
 
 static void expect_of(const struct prog *p, int n, struct expect *x)
@@ -667,6 +713,23 @@ static void expect_of(const struct prog *p, int n, struct expect *x)
         x->argc = 2;
         snprintf(x->argv[0], PATH_MAX, "%s", th_helper("sig_ignore"));
         snprintf(x->argv[1], PATH_MAX, "%s/ign%d_%d", tt.t->dir, p->var, n);
+        break;
+    case K_SPAM: {
+        static const char *const w[] = { "", "-n", "", "-l", "100", "-s", "-1" };
+        resolve_exe(th_helper("spam"), x->exe);
+        x->argc = 7;
+        for (int k = 1; k < 7; k++)
+            snprintf(x->argv[k], PATH_MAX, "%s", w[k]);
+        snprintf(x->argv[0], PATH_MAX, "%s", th_helper("spam"));
+        snprintf(x->argv[2], PATH_MAX, "2%d%d", n, p->var);
+        break;
+    }
+    case K_LISTEN:
+        resolve_exe(th_helper("evlisten"), x->exe);
+        x->argc = 3;
+        snprintf(x->argv[0], PATH_MAX, "%s", th_helper("evlisten"));
+        snprintf(x->argv[1], PATH_MAX, "%s/ev.rec", tt.t->dir);
+        snprintf(x->argv[2], PATH_MAX, "%d", p->var);
         break;
     default:
         resolve_exe(th_helper("exitwith"), x->exe);
@@ -724,20 +787,75 @@ static void describe_expect(const struct expect *x, char *out, size_t len)
         o += (size_t)snprintf(out + o, len - o, " [%s]", x->argv[i]);
 }
 
+static const char *const ev_types[] = {
+    "PROCESS_STATE", "PROCESS_STATE_RUNNING,PROCESS_STATE_EXITED,PROCESS_STATE_FATAL",
+    "TICK_5,PROCESS_STATE_STOPPED", "EVENT"
+};
+
+/* The keys of the newer features for P. */
+static size_t extras_config(const struct prog *p, char *out, size_t len)
+{
+    size_t o = 0;
+    if (LISTENER(p))
+        o += (size_t)snprintf(out + o, len - o, "events = %s\nbuffer_size = %d\n",
+                              ev_types[p->ev], p->bufsz);
+    if (p->log) {
+        /* a listener's stdout is the protocol: its stderr is logged */
+        const char *s = LISTENER(p) ? "stderr" : "stdout";
+        o += (size_t)snprintf(out + o, len - o,
+                              "%s_logfile = %s/logs/%s_%%(process_num)d.%s\n"
+                              "%s_logfile_maxbytes = 2KB\n%s_logfile_backups = 3\n%s\n",
+                              s, tt.t->dir, p->name, p->log == 1 ? "json" : "txt", s, s,
+                              p->log == 1 ? "log_format = json" : "log_timestamp = rfc3339ms");
+    }
+    if (p->pipe_in)
+        o += (size_t)snprintf(out + o, len - o, "stdin = pipe\n");
+    if (p->nofile)
+        o += (size_t)snprintf(out + o, len - o, "rlimit_nofile = %d\n", p->nofile);
+    if (p->nice >= 0)
+        o += (size_t)snprintf(out + o, len - o, "nice = %d\n", p->nice);
+    if (p->memmax)
+        o += (size_t)snprintf(out + o, len - o, "memory_max = 256MB\n");
+    return o < len ? o : len - 1;
+}
+
+/* Random values for the newer features (a listener is made by the caller). */
+static void random_extras(struct prog *p)
+{
+    p->nice = -1;
+    if (LISTENER(p)) {
+        p->ev = rnd(4);
+        p->bufsz = (const int[]){ 1, 3, 10, 100 }[rnd(4)];
+    }
+    if (skipped("extras"))
+        return;
+    p->log = (LISTENER(p) || p->kind == K_SPAM) && chance(70) ? 1 + rnd(2) : chance(10);
+    p->pipe_in = !LISTENER(p) && chance(25);
+    p->nofile = chance(20) ? 256 << rnd(3) : 0;
+    p->nice = chance(20) ? rnd(10) : -1;
+    p->memmax = chance(15);
+}
+
 /* BROKEN: 0 a valid file; 1..3 a file tend must refuse. */
 static void write_config(const struct model *m, int broken)
 {
     static char body[1 << 16];
     size_t o = 0;
-    o += (size_t)snprintf(body + o, sizeof body - o, "loglevel = debug\n\n");
+    o += (size_t)snprintf(body + o, sizeof body - o, "loglevel = debug\n%s\n",
+                          tt.cg_on ? "cgroups = on\n" : "");
+    if (tt.rpc)
+        o += (size_t)snprintf(body + o, sizeof body - o, "[unix_http_server]\nfile = %s\n\n",
+                              tt.sock);
     for (int i = 0; i < m->n; i++) {
         const struct prog *p = &m->p[i];
         char cmd[PATH_MAX * 2];
         prog_command(p, cmd, sizeof cmd);
         o += (size_t)snprintf(body + o, sizeof body - o,
-                              "[program:%s]\ncommand = %s\nautorestart = true\nstartsecs = %d\n"
+                              "[%s:%s]\ncommand = %s\nautorestart = true\nstartsecs = %d\n"
                               "startretries = 1\nstopwaitsecs = %d\npriority = %d\n",
-                              p->name, cmd, p->startsecs, p->stopwait, p->priority);
+                              LISTENER(p) ? "eventlistener" : "program", p->name, cmd,
+                              p->startsecs, p->stopwait, p->priority);
+        o += extras_config(p, body + o, sizeof body - o);
         if (p->numprocs > 1)
             o += (size_t)snprintf(body + o, sizeof body - o,
                                   "numprocs = %d\nprocess_name = %%(program_name)s_%%(process_num)d\n",
@@ -779,20 +897,22 @@ static void new_prog(struct model *m, bool allow_crash)
     struct prog *p = &m->p[m->n++];
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "p%d", tt.serial++);
-    p->kind = rnd(allow_crash ? NKINDS : K_CRASH_FAST);
-    p->var = rnd(4);
+    p->kind = !skipped("events") && chance(20) ? K_LISTEN
+                                                : rnd(allow_crash ? K_LISTEN : K_CRASH_FAST);
+    p->var = rnd(LISTENER(p) && !allow_crash ? 2 : 4);
     p->numprocs = chance(25) ? 2 + rnd(MAXNUM - 1) : 1;
     p->startsecs = p->kind == K_CRASH_FAST ? 1 : p->kind == K_CRASH_RUN ? 0 : rnd(2);
     p->stopwait = 1 + rnd(2);
     p->priority = (const int[]){ 100, 200, 999 }[rnd(3)];
     p->want = 1;
+    random_extras(p);
 }
 
 static int count_crashy(const struct model *m)
 {
     int n = 0;
     for (int i = 0; i < m->n; i++)
-        n += CRASHY(m->p[i].kind);
+        n += CRASHY(&m->p[i]);
     return n;
 }
 
@@ -820,8 +940,10 @@ static bool edit_once(struct model *m, char *desc, size_t len)
             return false;
         new_prog(m, count_crashy(m) < 2);
         p = &m->p[m->n - 1];
-        if (!skipped("deps") && m->n > 1 && chance(40)) {
+        if (!skipped("deps") && m->n > 1 && chance(40) && !LISTENER(p)) {
             int d = rnd(m->n - 1);
+            if (LISTENER(&m->p[d]))
+                return true;
             memcpy(p->deps[p->ndeps++], m->p[d].name, sizeof p->deps[0]);
         }
         snprintf(desc, len, "add %s (%s x%d%s%s)", p->name, kind_name[p->kind], p->numprocs,
@@ -837,10 +959,10 @@ static bool edit_once(struct model *m, char *desc, size_t len)
         m->n--;
         return true;
     case 3: /* change the command */
-        if (chance(50) || (p->main && CRASHY(p->kind))) {
+        if (chance(50) || (p->main && CRASHY(p)) || LISTENER(p)) {
             p->var = (p->var + 1 + rnd(3)) % 4;
         } else {
-            int k = rnd(count_crashy(m) < 2 && !p->main ? NKINDS : K_CRASH_FAST);
+            int k = rnd(count_crashy(m) < 2 && !p->main ? K_LISTEN : K_CRASH_FAST);
             if (k == p->kind)
                 return false;
             p->kind = k;
@@ -849,12 +971,16 @@ static bool edit_once(struct model *m, char *desc, size_t len)
         snprintf(desc, len, "change %s command to %s var %d", p->name, kind_name[p->kind], p->var);
         return true;
     case 4: /* change settings */
-        if (!CRASHY(p->kind))
+        if (!CRASHY(p))
             p->startsecs = rnd(2);
         p->stopwait = 1 + rnd(2);
         p->priority = (const int[]){ 100, 200, 999 }[rnd(3)];
-        snprintf(desc, len, "change %s startsecs %d stopwaitsecs %d priority %d", p->name,
-                 p->startsecs, p->stopwait, p->priority);
+        if (chance(40))
+            random_extras(p);
+        snprintf(desc, len, "change %s startsecs %d stopwaitsecs %d priority %d ev %d buf %d "
+                 "log %d pipe %d nofile %d nice %d memmax %d", p->name, p->startsecs,
+                 p->stopwait, p->priority, p->ev, p->bufsz, p->log, p->pipe_in, p->nofile,
+                 p->nice, p->memmax);
         return true;
     case 5: { /* rename */
         char old[24];
@@ -868,9 +994,11 @@ static bool edit_once(struct model *m, char *desc, size_t len)
         return true;
     }
     case 6: { /* a depends_on edge */
-        if (skipped("deps") || m->n < 2 || p->ndeps >= MAXDEPS)
+        if (skipped("deps") || m->n < 2 || p->ndeps >= MAXDEPS || LISTENER(p))
             return false;
         int d = rnd(m->n);
+        if (LISTENER(&m->p[d]))
+            return false;
         bool up[MAXPROG] = { 0 };
         closure(m, i, true, up); /* i and everything that depends on i */
         if (up[d] || depends(p, m->p[d].name))
@@ -894,7 +1022,7 @@ static bool edit_once(struct model *m, char *desc, size_t len)
             snprintf(desc, len, "%s main = false", m->p[mi].name);
             return true;
         }
-        if (CRASHY(p->kind) || p->numprocs > 1 || p->main)
+        if (CRASHY(p) || p->numprocs > 1 || p->main || LISTENER(p))
             return false;
         if (mi >= 0)
             m->p[mi].main = false;
@@ -938,6 +1066,19 @@ static bool apply_reload_wants(const struct model *om, struct model *nm)
     for (int o = 0; o < om->n; o++)
         if (find_prog(nm, om->p[o].name) < 0 && main_related(om, o))
             ends = true;
+    /* a start that failed while a dependency crashed left its dependent
+     * FATAL (documented: nothing starts it again); that dependency healthy
+     * now does not change it */
+    for (int i = 0; i < nm->n; i++) {
+        int o = find_prog(om, nm->p[i].name);
+        if (o < 0 || !CRASHY(&om->p[o]) || CRASHY(&nm->p[i]))
+            continue;
+        bool up[MAXPROG] = { 0 };
+        closure(nm, i, true, up);
+        for (int k = 0; k < nm->n; k++)
+            if (up[k] && k != i && nm->p[k].want == 1)
+                nm->p[k].want = -1;
+    }
     return ends;
 }
 
@@ -1074,27 +1215,30 @@ static void reset_child_signals(void)
     sigprocmask(SIG_SETMASK, &empty, NULL);
 }
 
-/* Start `tendctl -s CONTROL WORDS...` in the background. Returns its slot. */
-static int cli_start(int limit_ms, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int cli_start(int limit_ms, const char *fmt, ...)
+/* Start `tendctl -s CONTROL WORDS...` (RPC: `xrpc SOCKET METHOD ARGS...`)
+ * in the background. Returns its slot. */
+static int cli_startv(bool rpc, int limit_ms, const char *fmt, va_list ap)
 {
     if (tt.ncli >= MAXCLI)
         tfail("setup", "too many clients");
     int slot = tt.ncli++;
     struct client *c = &tt.cli[slot];
     memset(c, 0, sizeof *c);
-    va_list ap;
-    va_start(ap, fmt);
+    c->rpc = rpc;
     vsnprintf(c->desc, sizeof c->desc, fmt, ap);
-    va_end(ap);
     snprintf(c->outpath, sizeof c->outpath, "%s/client%d.out", tt.t->dir, slot);
     char line[256];
     snprintf(line, sizeof line, "%s", c->desc);
     const char *argv[40];
     int n = 0;
-    argv[n++] = th_tendctl_bin();
-    argv[n++] = "-s";
-    argv[n++] = tt.t->control;
+    if (rpc) {
+        argv[n++] = th_helper("xrpc");
+        argv[n++] = tt.sock;
+    } else {
+        argv[n++] = th_tendctl_bin();
+        argv[n++] = "-s";
+        argv[n++] = tt.t->control;
+    }
     for (char *w = strtok(line, " "); w && n < 39; w = strtok(NULL, " "))
         argv[n++] = w;
     argv[n] = NULL;
@@ -1118,6 +1262,27 @@ static int cli_start(int limit_ms, const char *fmt, ...)
         _exit(127);
     }
     c->pid = pid;
+    return slot;
+}
+
+static int cli_start(int limit_ms, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int cli_start(int limit_ms, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int slot = cli_startv(false, limit_ms, fmt, ap);
+    va_end(ap);
+    return slot;
+}
+
+/* An XML-RPC call in the background: `METHOD s:ARG i:N b:B ...`. */
+static int rpc_start(int limit_ms, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int rpc_start(int limit_ms, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int slot = cli_startv(true, limit_ms, fmt, ap);
+    va_end(ap);
     return slot;
 }
 
@@ -1166,7 +1331,22 @@ static void cli_verdicts(bool tend_may_go)
         for (char *f = flat; *f; f++)
             if (*f == '\n')
                 *f = '|';
-        hist("  client '%s' -> %d%s%s", c->desc, c->rc, c->out[0] ? ": " : "", flat);
+        tt.n_rpc += c->rpc;
+        hist("  %s '%s' -> %d%s%s", c->rpc ? "xml-rpc" : "client", c->desc, c->rc,
+             c->out[0] ? ": " : "", flat);
+        if (c->rpc) {
+            /* (x) a well-formed answer or a fault, in time */
+            if (c->rc == 2 || c->rc == 127)
+                tfail("setup", "xrpc %s: usage error %d: %s", c->desc, c->rc, c->out);
+            if (c->rc == 1)
+                tfail("(x) every XML-RPC call gets a well-formed answer",
+                      "`%s` got a malformed answer: %s", c->desc, c->out);
+            if ((c->rc < 0 || c->rc >= 4) && !(tend_may_go && tend_exited()))
+                tfail("(x) every XML-RPC call gets a well-formed answer",
+                      "`%s` got no answer within %d s (exit %d): %s", c->desc,
+                      c->limit_ms / 1000 + 5, c->rc, c->out);
+            continue;
+        }
         if (c->rc == 2 || c->rc == 127)
             tfail("setup", "tendctl %s: usage error %d: %s", c->desc, c->rc, c->out);
         if ((c->rc == 4 || c->rc < 0) && !(tend_may_go && tend_exited()))
@@ -1269,12 +1449,20 @@ static void start_tend(void)
     unlink(tt.t->statusfile);
     for (int i = 0; i < tt.m.n; i++)
         tt.m.p[i].want = 1;
+    /* cgroups is read at start-up only: chosen per run of tend */
+    tt.cg_on = !skipped("cgroups") && !th_cgroup_unavailable() && chance(50);
+    tt.n_cgrun += tt.cg_on;
+    write_config(&tt.m, 0);
+    truncate(th_path(tt.t, "ev.rec"), 0);
+    tt.ev_off = 0;
+    tt.nev = 0;
+    tt.nevpid = 0;
     if (th_spawn(tt.t, &tt.opts) != 0)
         tfail("setup", "cannot start %s: %s", th_tend_bin(), strerror(errno));
     tt.epoch++;
     tt.have_base = false;
     tt.warm_step = tt.step + 4;
-    hist("tend started, pid %d", (int)tt.t->pid);
+    hist("tend started, pid %d%s", (int)tt.t->pid, tt.cg_on ? ", cgroups = on" : "");
     /* A sanitizer build maps libasan; give it a small quarantine. */
     uint64_t deadline = th_now_ms() + 3000;
     char maps[1 << 16];
@@ -1286,6 +1474,139 @@ static void start_tend(void)
         }
         th_nap(5);
     }
+    /* the XML-RPC socket is there before tend reads its FIFO */
+    struct stat st;
+    for (deadline = th_now_ms() + 10000; tt.rpc && stat(tt.sock, &st) != 0; th_nap(5)) {
+        if (tend_exited())
+            break; /* (the step's checks say whether it might) */
+        if (th_now_ms() > deadline)
+            tfail("setup", "no socket %s after 10 s", tt.sock);
+    }
+}
+
+/* (l) What the listeners recorded (helpers/evlisten) since the last look:
+ * an event answered OK is never delivered again, and the events a listener
+ * gets for the first time come in increasing serial order. */
+static void check_events(void)
+{
+    size_t len;
+    char *buf = th_slurp(th_path(tt.t, "ev.rec"), &len);
+    if (!buf || tt.nev < 0 || (size_t)tt.ev_off > len) {
+        free(buf);
+        return;
+    }
+    char *p = buf + tt.ev_off, *nl;
+    for (; (nl = strchr(p, '\n')); p = nl + 1) {
+        *nl = '\0';
+        char what, pool[64], res[8];
+        int pid;
+        long serial, ps;
+        bool r = sscanf(p, "R %d %63s %ld %ld", &pid, pool, &serial, &ps) == 4;
+        if (!r && sscanf(p, "A %d %63s %ld %7s", &pid, pool, &serial, res) != 4)
+            tfail("(l) listeners", "bad record '%s'", p);
+        what = r ? 'R' : 'A';
+        tt.n_ev += r;
+        struct evrec *e = NULL;
+        for (int k = tt.nev - 1; k >= 0 && !e; k--)
+            if (tt.ev[k].serial == serial && !strcmp(tt.ev[k].pool, pool))
+                e = &tt.ev[k];
+        int x = 0;
+        while (x < tt.nevpid && tt.evpid[x].pid != pid)
+            x++;
+        if (what == 'R') {
+            if (e && e->ok)
+                tfail("(l) an event answered OK is not sent again",
+                      "listener %d of pool %s got event %ld, already answered OK", pid, pool,
+                      serial);
+            if (!e) {
+                if (x < tt.nevpid && serial <= tt.evpid[x].max)
+                    tfail("(l) a listener gets new events in order",
+                          "listener %d of pool %s got event %ld after event %ld", pid, pool,
+                          serial, tt.evpid[x].max);
+                if (tt.nev == (int)(sizeof tt.ev / sizeof tt.ev[0])) {
+                    tt.nev = -1; /* enough for this run of tend */
+                    break;
+                }
+                e = &tt.ev[tt.nev++];
+                memset(e, 0, sizeof *e);
+                copy_str(e->pool, sizeof e->pool, pool);
+                e->serial = serial;
+                if (x == tt.nevpid && x < (int)(sizeof tt.evpid / sizeof tt.evpid[0])) {
+                    tt.evpid[x].pid = pid;
+                    tt.nevpid++;
+                }
+                if (x < tt.nevpid)
+                    tt.evpid[x].max = serial;
+            }
+        } else if (!strcmp(res, "OK")) {
+            if (!e)
+                tfail("(l) listeners", "answer without its event: '%s'", p);
+            if (e->ok)
+                tfail("(l) an event answered OK is not sent again",
+                      "event %ld of pool %s answered OK twice", serial, pool);
+            e->ok = true;
+        }
+    }
+    tt.ev_off = p - buf;
+    free(buf);
+}
+
+/* After tend exited: its cgroups are gone (only the leaf it moved itself
+ * into may stay), and every record of a JSON or timestamped file log is
+ * whole, rotated files included. The logs are removed for the next run. */
+static void check_exit_leftovers(void)
+{
+    if (tt.t->cgroup[0]) {
+        DIR *d = opendir(tt.t->cgroup);
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+            size_t l = strlen(de->d_name);
+            if (de->d_type == DT_DIR && l > 5 && !strcmp(de->d_name + l - 5, ".tend")) {
+                closedir(d);
+                tfail("(e) no cgroup left behind", "%s/%s is still there after tend exited",
+                      tt.t->cgroup, de->d_name);
+            }
+        }
+        if (d)
+            closedir(d);
+    }
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/logs", tt.t->dir);
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[PATH_MAX * 2];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        bool json = strstr(de->d_name, ".json") != NULL;
+        size_t len;
+        char *s = th_slurp(path, &len);
+        if (s && len && s[len - 1] != '\n') {
+            closedir(d);
+            tfail("(o) log records are whole", "%s does not end with a newline: ...%s", path,
+                  s + (len > 200 ? len - 200 : 0));
+        }
+        int ln = 0;
+        for (char *p = s, *nl; p && (nl = strchr(p, '\n')); p = nl + 1) {
+            *nl = '\0';
+            ln++;
+            tt.n_logrec++;
+            size_t l = strlen(p);
+            bool ok = json ? l > 40 && !strncmp(p, "{\"time\": \"", 10) && p[l - 1] == '}' &&
+                                 strstr(p, "\"message\": \"") && strstr(p, "\"stream\": \"")
+                           : l > 24 && isdigit((unsigned char)p[0]) && p[4] == '-' &&
+                                 p[10] == 'T';
+            if (!ok) {
+                closedir(d);
+                tfail("(o) log records are whole", "%s:%d: '%.300s'", path, ln, p);
+            }
+        }
+        free(s);
+        unlink(path);
+    }
+    if (d)
+        closedir(d);
 }
 
 /* After tend exited: nothing with the mark may survive it (e). */
@@ -1300,8 +1621,10 @@ static void check_leftovers(const char *why)
         int live = 0;
         for (int i = 0; i < nesc; i++)
             live += esc[i].state != 'Z';
-        if (!live)
+        if (!live) {
+            check_exit_leftovers();
             return;
+        }
         if (th_now_ms() > deadline) {
             char d[1024];
             describe_pid(esc[0].pid, d, sizeof d);
@@ -1516,7 +1839,7 @@ static void check_running(const struct snap *s)
                 break; /* it moved on meanwhile */
             if (th_now_ms() > deadline) {
                 describe_expect(&x, want, sizeof want);
-                if (r == -2 && !CRASHY(p->kind))
+                if (r == -2 && !CRASHY(p))
                     tfail("(b) RUNNING processes match their config",
                          "%s is RUNNING with pid %d, which is gone (%s)", e->name, e->pid,
                          pstat(e->pid, &pp, &st) == 0 ? "a zombie" : "no such process");
@@ -1647,7 +1970,14 @@ static void check_resources(void)
         }
         return;
     }
-    long fd_bound = tt.fd_base + 4L * (n > tt.n_base ? n - tt.n_base : 0) + 16;
+    /* what each process may hold now (pipes, stdin pipe, log files, a cgroup
+     * watch), whether it ran at the warm-up or not */
+    long budget = 0;
+    for (int i = 0; i < tt.m.n; i++) {
+        const struct prog *p = &tt.m.p[i];
+        budget += (long)p->numprocs * (4 + p->pipe_in + (p->log ? 2 : 0) + (tt.cg_on ? 2 : 0));
+    }
+    long fd_bound = tt.fd_base + budget + 16;
     long rss_bound = tt.rss_base + (tt.asan ? 96 : 16) * 1024L;
     if (fds > fd_bound)
         tfail("(d) fds stay bounded", "tend has %ld fds open (%ld after warm-up, with %d "
@@ -1712,6 +2042,7 @@ static void check_all(const struct snap *stable)
         break;
     }
     resolve_unknown_wants(&s);
+    check_events();
     check_children();
     check_running(&s);
     check_agree();
@@ -1746,7 +2077,7 @@ static void stable_set(struct snap *out)
         closure(&tt.m, i, true, up);
         bool crashy_dependent = false;
         for (int d = 0; d < tt.m.n; d++)
-            crashy_dependent = crashy_dependent || (up[d] && CRASHY(tt.m.p[d].kind));
+            crashy_dependent = crashy_dependent || (up[d] && CRASHY(&tt.m.p[d]));
         if (!crashy_dependent)
             out->e[out->n++] = s.e[k];
     }
@@ -1850,8 +2181,58 @@ static const char *pick_signal(void)
     return s[rnd(6)];
 }
 
-/* Words for one random request; its effect noted in EF. */
-static void random_request(char *words, size_t len, int *verbp, struct effect *ef)
+/* The XML-RPC form of VERB on target T (TGT in tendctl's words) into WORDS
+ * for helpers/xrpc; false when there is none. Programs it touches become
+ * unknown in EF: tend's XML-RPC stop/start follow supervisord's (a group, a
+ * process), not tendctl's dependency closure. */
+static bool rpc_request(char *words, size_t len, int verb, int t, const char *tgt,
+                        const char *sig, struct effect *ef)
+{
+    const char *w = chance(50) ? "b:1" : "b:0";
+    int i = t == -2 ? -1 : t <= -1000 ? -1000 - t : t;
+    const char *group = i >= 0 ? tt.m.p[i].name : "";
+    bool one = t <= -1000;
+    switch (verb) {
+    case W_START:
+        if (t == -2)
+            snprintf(words, len, "supervisor.startAllProcesses %s", w);
+        else if (one || chance(50))
+            snprintf(words, len, "supervisor.startProcess s:%s %s", tgt, w);
+        else
+            snprintf(words, len, "supervisor.startProcessGroup s:%s %s", group, w);
+        break;
+    case W_STOP:
+        if (t == -2)
+            snprintf(words, len, "supervisor.stopAllProcesses %s", w);
+        else if (one || chance(50))
+            snprintf(words, len, "supervisor.stopProcess s:%s %s", tgt, w);
+        else
+            snprintf(words, len, "supervisor.stopProcessGroup s:%s %s", group, w);
+        break;
+    case W_SIGNAL:
+        if (t == -2)
+            snprintf(words, len, "supervisor.signalAllProcesses s:%s", sig);
+        else
+            snprintf(words, len, "supervisor.signalProcess s:%s s:%s", tgt, sig);
+        break;
+    case W_STATUS:
+        if (t == -2 || chance(60))
+            snprintf(words, len, "supervisor.getAllProcessInfo");
+        else
+            snprintf(words, len, "supervisor.getProcessInfo s:%s", tgt);
+        return true;
+    default:
+        return false;
+    }
+    for (int k = 0; k < tt.m.n; k++)
+        if (ef->start[k] || ef->stop[k] || ef->dep[k])
+            ef->part[k] = true;
+    return true;
+}
+
+/* Words for one random request; its effect noted in EF. *RPC: the words
+ * are an XML-RPC call (for rpc_start), not tendctl's. */
+static void random_request(char *words, size_t len, int *verbp, struct effect *ef, bool *rpc)
 {
     int verb = (const int[]){ W_START, W_START, W_STOP, W_STOP, W_RESTART, W_RESTART, W_RESTART,
                               W_SIGNAL, W_WAIT, W_WAIT, W_STATUS, W_PID }[rnd(12)];
@@ -1878,6 +2259,7 @@ static void random_request(char *words, size_t len, int *verbp, struct effect *e
     }
     note_effect(ef, verb, t, sig);
     *verbp = verb;
+    *rpc = tt.rpc && chance(35) && rpc_request(words, len, verb, t, tgt, sig, ef);
 }
 
 static void act_request(void)
@@ -1885,9 +2267,16 @@ static void act_request(void)
     char words[256], out[2048];
     struct effect ef = { 0 };
     int verb;
-    random_request(words, sizeof words, &verb, &ef);
-    hist("request: tendctl %s", words);
+    bool rpc;
+    random_request(words, sizeof words, &verb, &ef, &rpc);
+    hist("request: %s %s", rpc ? "xml-rpc" : "tendctl", words);
     apply_effect(&ef);
+    if (rpc) {
+        rpc_start(35000, "%s", words);
+        cli_wait_all();
+        cli_verdicts(tt.may_end);
+        return;
+    }
     cli_start(verb == W_WAIT ? 10000 : 35000, "%s", words);
     cli_wait_all();
     int rc = tt.cli[0].rc;
@@ -1946,8 +2335,12 @@ static void act_burst(void)
         for (int k = 0; k < n; k++) {
             char words[256];
             int verb;
-            random_request(words, sizeof words, &verb, &ef);
-            cli_start(verb == W_WAIT ? 10000 : 35000, "%s", words);
+            bool rpc;
+            random_request(words, sizeof words, &verb, &ef, &rpc);
+            if (rpc)
+                rpc_start(35000, "%s", words);
+            else
+                cli_start(verb == W_WAIT ? 10000 : 35000, "%s", words);
         }
         if (reload) {
             touches = main_touched(&tt.m, &nm);
@@ -2131,6 +2524,100 @@ static void act_restart(void)
     start_tend();
 }
 
+/* A synchronous XML-RPC call: its exit status (see helpers/xrpc), checked
+ * by (x); output in OUT. */
+static int rpc(char *out, size_t outlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int rpc(char *out, size_t outlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cli_startv(true, 35000, fmt, ap);
+    va_end(ap);
+    cli_wait_all();
+    int rc = tt.cli[tt.ncli - 1].rc;
+    if (out)
+        copy_str(out, outlen, tt.cli[tt.ncli - 1].out);
+    cli_verdicts(tt.may_end);
+    return rc;
+}
+
+/* XML-RPC: supervisorctl's update (reloadConfig, then stop+remove, add
+ * groups, with a request or two racing it) or supervisor.restart; a
+ * `tendctl reload` after an update applies whatever the calls left. */
+static void act_rpc(void)
+{
+    if (!tt.rpc || tt.m.n == 0)
+        return;
+    if (chance(20)) {
+        hist("xml-rpc: supervisor.restart");
+        for (int i = 0; i < tt.m.n; i++)
+            tt.m.p[i].want = -1;
+        if (main_of(&tt.m) >= 0)
+            tt.may_end = true;
+        rpc(NULL, 0, "supervisor.restart");
+        return;
+    }
+    struct model nm = tt.m;
+    char desc[200], all[700] = "";
+    for (int tries = 0, done = 0; tries < 20 && done < 1 + rnd(2); tries++) {
+        if (edit_once(&nm, desc, sizeof desc)) {
+            done++;
+            size_t l = strlen(all);
+            snprintf(all + l, sizeof all - l, "%s%s", l ? "; " : "", desc);
+        }
+    }
+    if (main_touched(&tt.m, &nm) || main_of(&nm) >= 0)
+        return; /* tend refuses those; act_reload covers that */
+    hist("xml-rpc update: %s", all);
+    struct model probe = nm;
+    apply_reload_wants(&tt.m, &probe);
+    write_config(&nm, 0);
+    struct effect ef = { 0 };
+    for (int k = 0, n = rnd(3); k < n; k++) {
+        char words[256];
+        int verb;
+        bool r;
+        random_request(words, sizeof words, &verb, &ef, &r);
+        if (r)
+            rpc_start(35000, "%s", words);
+        else
+            cli_start(verb == W_WAIT ? 10000 : 35000, "%s", words);
+    }
+    char out[4096];
+    int rc = rpc(out, sizeof out, "supervisor.reloadConfig");
+    if (rc != 0 && !tend_exited())
+        tfail("(x) reloadConfig of a valid file", "exit %d: %s", rc, out);
+    for (int o = 0; o < tt.m.n; o++) {
+        int j = find_prog(&nm, tt.m.p[o].name);
+        bool changed = j >= 0 && probe.p[j].want != tt.m.p[o].want;
+        if (j >= 0 && !changed && same_prog(&tt.m.p[o], &nm.p[j]))
+            continue;
+        rpc(NULL, 0, "supervisor.stopProcessGroup s:%s b:1", tt.m.p[o].name);
+        rpc(NULL, 0, "supervisor.removeProcessGroup s:%s", tt.m.p[o].name);
+    }
+    for (int j = 0; j < nm.n; j++) {
+        int o = find_prog(&tt.m, nm.p[j].name);
+        if (o < 0 || !same_prog(&tt.m.p[o], &nm.p[j]) || probe.p[j].want != tt.m.p[o].want)
+            rpc(NULL, 0, "supervisor.addProcessGroup s:%s", nm.p[j].name);
+    }
+    int crc = ctl(35000, out, sizeof out, "-t 30 reload");
+    hist("  reload -> %d %.200s", crc, out);
+    if (crc != 0 && !tend_exited())
+        tfail("(r) a valid configuration reloads", "`tendctl reload` after the XML-RPC update "
+              "exited %d: %s", crc, out);
+    /* what the calls and the racing requests did is tend's call */
+    for (int j = 0; j < nm.n; j++) {
+        int o = find_prog(&tt.m, nm.p[j].name);
+        if (o < 0 || !same_prog(&tt.m.p[o], &nm.p[j]) || probe.p[j].want != tt.m.p[o].want)
+            nm.p[j].want = -1;
+        if (o >= 0 && (ef.start[o] || ef.stop[o] || ef.part[o] || ef.dep[o]))
+            nm.p[j].want = -1;
+    }
+    if (ef.main)
+        tt.may_end = true;
+    tt.m = nm;
+}
+
 static void initial_model(void)
 {
     memset(&tt.m, 0, sizeof tt.m);
@@ -2138,10 +2625,12 @@ static void initial_model(void)
     for (int i = 0; i < n; i++) {
         new_prog(&tt.m, i == n - 1 && chance(50));
         struct prog *p = &tt.m.p[i];
-        if (i > 0 && !skipped("deps") && chance(40))
-            memcpy(p->deps[p->ndeps++], tt.m.p[rnd(i)].name, sizeof p->deps[0]);
+        int d = rnd(i);
+        if (i > 0 && !skipped("deps") && chance(40) && !LISTENER(p) && !LISTENER(&tt.m.p[d]))
+            memcpy(p->deps[p->ndeps++], tt.m.p[d].name, sizeof p->deps[0]);
     }
-    if (!skipped("main") && chance(30) && !CRASHY(tt.m.p[0].kind) && tt.m.p[0].numprocs == 1)
+    if (!skipped("main") && chance(30) && !CRASHY(&tt.m.p[0]) && tt.m.p[0].numprocs == 1 &&
+        !LISTENER(&tt.m.p[0]))
         tt.m.p[0].main = true;
 }
 
@@ -2149,7 +2638,7 @@ static void initial_model(void)
 
 static int pick_action(void)
 {
-    static const int weight[NACT] = { 22, 3, 20, 18, 12, 7, 4, 6 };
+    static const int weight[NACT] = { 22, 3, 20, 18, 12, 7, 4, 6, 8 };
     for (;;) {
         int total = 0;
         for (int a = 0; a < NACT; a++)
@@ -2193,6 +2682,9 @@ static int torture_run(unsigned long long secs, unsigned long long steps)
     tt.env[1] = NULL;
     tt.opts.env = tt.env;
     tt.t = th_new(NULL, NULL);
+    tt.rpc = !skipped("rpc");
+    snprintf(tt.sock, sizeof tt.sock, "%s/x.sock", tt.t->dir);
+    mkdir(th_path(tt.t, "logs"), 0755);
     if (setjmp(tt.fail_jmp)) {
         th_free(tt.t);
         tt.t = NULL;
@@ -2200,7 +2692,7 @@ static int torture_run(unsigned long long secs, unsigned long long steps)
     }
     initial_model();
     write_config(&tt.m, 0);
-    hist("initial configuration: %d programs", tt.m.n);
+    hist("initial configuration: %d programs%s", tt.m.n, tt.rpc ? ", an XML-RPC socket" : "");
     start_tend();
     check_all(NULL);
     uint64_t t0 = th_now_ms();
@@ -2217,6 +2709,7 @@ static int torture_run(unsigned long long secs, unsigned long long steps)
         case A_KILL: act_kill(); break;
         case A_SIGNAL: act_signal(); continue;
         case A_RESTART: act_restart(); break;
+        case A_RPC: act_rpc(); break;
         default: act_raw(); break;
         }
         check_all(NULL);
@@ -2234,6 +2727,8 @@ static int torture_run(unsigned long long secs, unsigned long long steps)
            "shutdowns (longest %lld ms), max fds %ld, max rss %ld kB\n",
            (unsigned long long)tt.seed, tt.step, (unsigned long long)(th_now_ms() - t0) / 1000,
            tt.epoch, tt.shutdowns, tt.shutdown_ms_max, tt.fd_max, tt.rss_max);
+    printf("torture: %ld XML-RPC calls, %ld events to listeners, %ld log records checked, "
+           "%ld runs of tend with cgroups = on\n", tt.n_rpc, tt.n_ev, tt.n_logrec, tt.n_cgrun);
     printf("torture: actions:");
     for (int a = 0; a < NACT; a++)
         printf(" %s %d", act_name[a], tt.counts[a]);
