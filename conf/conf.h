@@ -314,6 +314,8 @@ void conf_summary(const struct tend_config *c, FILE *out);
 /* The resolved configuration of every process, for --check -v. */
 void conf_dump(const struct tend_config *c, FILE *out);
 
+/* Start order, as conf sorts procs: (order, group, priority, name). */
+int conf_process_cmp(const struct process_config *p, const struct process_config *q);
 /* True when two process configs would run the same way (reload keeps the
  * process when true). Compares every setting, not names of files/lines. */
 bool conf_process_same(const struct process_config *a, const struct process_config *b);

@@ -142,9 +142,8 @@ void conf_free(struct tend_config *c)
     free(c);
 }
 
-static int proc_cmp(const void *a, const void *b)
+int conf_process_cmp(const struct process_config *p, const struct process_config *q)
 {
-    const struct process_config *p = a, *q = b;
     if (p->order != q->order)
         return p->order < q->order ? -1 : 1;
     int r = strcmp(p->group, q->group);
@@ -154,6 +153,11 @@ static int proc_cmp(const void *a, const void *b)
         return p->priority < q->priority ? -1 : 1;
     r = strcmp(p->name, q->name);
     return r ? r : strcmp(p->fullname, q->fullname);
+}
+
+static int proc_cmp(const void *a, const void *b)
+{
+    return conf_process_cmp(a, b);
 }
 
 void cf_sort_procs(struct tend_config *c)

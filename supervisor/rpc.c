@@ -938,16 +938,19 @@ static void m_restart(struct rcall *c, const struct xv *a, size_t n)
     xe_bool(&c->val, true);
 }
 
-static void m_add_group(struct rcall *c, const struct xv *a, size_t n)
+/* addProcessGroup / removeProcessGroup: OP answers 0, 1 (BUSY: already
+ * added, still running), -1 (no such group) or < -1 (out of memory). */
+static void group_op(struct rcall *c, const struct xv *a,
+                     int (*op)(struct supervisor *, const char *), int busy)
 {
     const char *name;
     if (!want_string(c, &a[0], &name))
         return;
     rpc_enter(c->rpc);
-    int rc = supervisor_add_group(c->rpc->sv, name);
+    int rc = op(c->rpc->sv, name);
     rpc_leave(c->rpc);
     if (rc == 1)
-        fault(c, RPC_ALREADY_ADDED, "%s", name);
+        fault(c, busy, "%s", name);
     else if (rc == -1)
         fault(c, RPC_BAD_NAME, "%s", name);
     else if (rc < 0)
@@ -956,22 +959,14 @@ static void m_add_group(struct rcall *c, const struct xv *a, size_t n)
         xe_bool(&c->val, true);
 }
 
+static void m_add_group(struct rcall *c, const struct xv *a, size_t n)
+{
+    group_op(c, a, supervisor_add_group, RPC_ALREADY_ADDED);
+}
+
 static void m_remove_group(struct rcall *c, const struct xv *a, size_t n)
 {
-    const char *name;
-    if (!want_string(c, &a[0], &name))
-        return;
-    rpc_enter(c->rpc);
-    int rc = supervisor_remove_group(c->rpc->sv, name);
-    rpc_leave(c->rpc);
-    if (rc == 1)
-        fault(c, RPC_STILL_RUNNING, "%s", name);
-    else if (rc == -1)
-        fault(c, RPC_BAD_NAME, "%s", name);
-    else if (rc < 0)
-        fault(c, RPC_FAILED, "out of memory");
-    else
-        xe_bool(&c->val, true);
+    group_op(c, a, supervisor_remove_group, RPC_STILL_RUNNING);
 }
 
 /* supervisord checks the command before it spawns: NO_FILE, NOT_EXECUTABLE. */

@@ -945,17 +945,7 @@ enum group_diff supervisor_group_diff(const struct supervisor *sv, const char *g
 /* The table's order, as conf sorts a config's programs (start order). */
 static int table_cmp(const void *a, const void *b)
 {
-    const struct process_config *p = (*(struct process *const *)a)->cfg;
-    const struct process_config *q = (*(struct process *const *)b)->cfg;
-    if (p->order != q->order)
-        return p->order < q->order ? -1 : 1;
-    int r = strcmp(p->group, q->group);
-    if (r)
-        return r;
-    if (p->priority != q->priority)
-        return p->priority < q->priority ? -1 : 1;
-    r = strcmp(p->name, q->name);
-    return r ? r : strcmp(p->fullname, q->fullname);
+    return conf_process_cmp((*(struct process *const *)a)->cfg, (*(struct process *const *)b)->cfg);
 }
 
 int supervisor_add_group(struct supervisor *sv, const char *group)
