@@ -2018,6 +2018,20 @@ static void resolve_unknown_wants(const struct snap *s)
     }
 }
 
+/* Is the main program down (EXITED, FATAL, STOPPED) in a fresh status?
+ * Refreshes S. False without a main program or a status. */
+static bool main_down(struct snap *s)
+{
+    int mi = main_of(&tt.m);
+    if (mi < 0 || read_statusfile(s) != 0)
+        return false;
+    char nm[NAMELEN];
+    proc_name(&tt.m.p[mi], 0, nm, sizeof nm);
+    const struct ent *e = snap_find(s, nm);
+    return e && (!strcmp(e->state, "EXITED") || !strcmp(e->state, "FATAL") ||
+                 !strcmp(e->state, "STOPPED"));
+}
+
 /* Everything after a step. STABLE: pids of healthy RUNNING processes that
  * must not have changed (h), or NULL. */
 static void check_all(const struct snap *stable)
@@ -2037,6 +2051,25 @@ static void check_all(const struct snap *stable)
         if (quiesce(&s, 0) == 1) {
             handle_exit(tt.may_end || tt.must_end, "this step");
             tt.may_end = tt.must_end = false;
+            continue;
+        }
+        if (tt.may_end && main_down(&s)) {
+            /* this step ended the main program (a signal, a stop): tend is
+             * shutting down, which may take its programs' stopwaitsecs; the
+             * next step must not meet a tend that refuses everything. Unless
+             * it comes back (a restart seen between its stop and start). */
+            uint64_t deadline = th_now_ms() + (uint64_t)shutdown_bound(&tt.m);
+            while (!tend_exited() && th_now_ms() < deadline && main_down(&s))
+                th_nap(20);
+            if (tend_exited()) {
+                handle_exit(true, "this step");
+                tt.may_end = tt.must_end = false;
+                continue;
+            }
+            if (main_down(&s))
+                tfail("(e) tend exits when its main program ends",
+                      "the main program is down, tend still runs %d ms later",
+                      shutdown_bound(&tt.m));
             continue;
         }
         break;
