@@ -1156,7 +1156,9 @@ static void many(struct rcall *c, const char *group, bool stop, bool wait)
         target_eval(c, &c->t[i]);
 }
 
-static void m_start(struct rcall *c, const struct xv *a, size_t n)
+/* startProcess / stopProcess (NAME, WAIT = true): one process, or
+ * "group:*" as the group's calls. */
+static void m_one(struct rcall *c, const struct xv *a, size_t n, bool stop)
 {
     const char *name;
     bool wait;
@@ -1166,24 +1168,21 @@ static void m_start(struct rcall *c, const struct xv *a, size_t n)
         lookup(c, name, g, sizeof g, &p) < 0)
         return;
     if (!p)
-        many(c, g, false, wait);
+        many(c, g, stop, wait);
+    else if (stop)
+        stop_one(c, p, name, wait);
     else
         start_one(c, p, name, wait);
 }
 
+static void m_start(struct rcall *c, const struct xv *a, size_t n)
+{
+    m_one(c, a, n, false);
+}
+
 static void m_stop(struct rcall *c, const struct xv *a, size_t n)
 {
-    const char *name;
-    bool wait;
-    char g[256];
-    struct process *p;
-    if (!want_string(c, &a[0], &name) || !want_bool(c, a, n, 1, true, &wait) ||
-        lookup(c, name, g, sizeof g, &p) < 0)
-        return;
-    if (!p)
-        many(c, g, true, wait);
-    else
-        stop_one(c, p, name, wait);
+    m_one(c, a, n, true);
 }
 
 static void m_group(struct rcall *c, const struct xv *a, size_t n, bool stop)
